@@ -104,6 +104,7 @@ export const ERROR_CATALOGUE = {
   'policies:id.notsettable': { status: 400, message: 'The policy ID in the body does not match the policy ID of the request.' },
   'policies:entry.invalid': { status: 400, message: "The policy entry '{label}' is invalid: {reason}" },
   'policies:label.invalid': { status: 400, message: "The policy label '{label}' is invalid.", description: 'Labels must not be empty, contain slashes or control characters, or start with imported.' },
+  'policies:subjectexpiry.invalid': { status: 400, message: "The subject expiry '{expiry}' is invalid.", description: 'Give the expiry as an ISO-8601 timestamp, e.g. 2030-01-01T00:00:00Z.' },
   'policies:subjectid.invalid': { status: 400, message: "The subject ID '{subjectId}' is invalid.", description: 'A subject ID has the form <issuer>:<subject>.' },
   'policies:precondition.failed': { status: 412, message: "The precondition '{header}: {value}' does not hold for the policy resource (its entity tag is {etag})." },
   'policies:precondition.notmodified': { status: 304, message: "The resource still matches '{value}' (if-none-match)." },

@@ -1,0 +1,4 @@
+export { PgliteClient, openPgliteClient, pgliteTemplateFile } from './pglite-client.ts';
+export type { PgliteClientOptions } from './pglite-client.ts';
+export { DataDirInUseError, LOCK_FILE_NAME, acquireDirLock, isProcessAlive } from './lock.ts';
+export type { DirLock } from './lock.ts';

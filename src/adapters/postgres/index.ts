@@ -1,0 +1,2 @@
+export { PostgresClient, describeUrl, openPostgresClient } from './postgres-client.ts';
+export type { PostgresClientOptions } from './postgres-client.ts';

@@ -1,0 +1,123 @@
+import postgres from 'postgres';
+import type { SqlClient, SqlQueryable, SqlRow, StoreLogger } from '../sql/client.ts';
+import { schemaIdentifier } from '../sql/identifiers.ts';
+import { StoreUnavailableError } from '../../services/persistence/errors.ts';
+
+export interface PostgresClientOptions {
+  /** `postgres://user:password@host:port/database?...` */
+  readonly url: string;
+  /** Becomes the connections' search_path, so unqualified names resolve in Doppel's schema. */
+  readonly schema?: string;
+  /** Pool size. Default 10. */
+  readonly maxConnections?: number;
+  /** Default 10. */
+  readonly connectTimeoutSeconds?: number;
+  /** Prepared statements; turn off behind a transaction-pooling PgBouncer. Default true. */
+  readonly prepare?: boolean;
+  readonly logger?: StoreLogger;
+}
+
+type Sql = postgres.Sql;
+type Unsafe = Pick<postgres.TransactionSql, 'unsafe'>;
+type Param = postgres.ParameterOrJSON<never>;
+
+// Driver and socket codes, and SQLSTATEs, that mean the server is not there (rather than that the
+// statement was wrong): class 08 connection exceptions, shutdowns, too many connections.
+const UNAVAILABLE_CODES = new Set([
+  'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT',
+  'ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE',
+  '57P01', '57P02', '57P03', '53300',
+]);
+
+function isUnavailable(e: unknown): boolean {
+  if (typeof e !== 'object' || e === null) return false;
+  const code = (e as { code?: unknown }).code;
+  if (typeof code !== 'string') return false;
+  return UNAVAILABLE_CODES.has(code) || code.startsWith('08');
+}
+
+/** The URL without its password, fit for messages and logs. */
+export function describeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port === '' ? '5432' : u.port}${u.pathname === '' || u.pathname === '/' ? '' : ` database ${u.pathname.slice(1)}`}`;
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
+async function run<T>(sql: Unsafe, text: string, params: readonly unknown[], where: string): Promise<T[]> {
+  try {
+    const rows = await sql.unsafe(text, params as Param[]);
+    return rows as unknown as T[];
+  } catch (e) {
+    if (isUnavailable(e)) {
+      throw new StoreUnavailableError(`PostgreSQL at ${where} is unreachable: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
+    throw e;
+  }
+}
+
+/** A pool of connections to a PostgreSQL server (porsager/postgres). */
+export class PostgresClient implements SqlClient {
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly sql: Sql,
+    private readonly where: string,
+  ) {}
+
+  query<T extends SqlRow = SqlRow>(text: string, params: readonly unknown[] = []): Promise<T[]> {
+    return run<T>(this.sql, text, params, this.where);
+  }
+
+  async transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T> {
+    try {
+      const result = await this.sql.begin((tx) =>
+        fn({ query: <R extends SqlRow = SqlRow>(text: string, params: readonly unknown[] = []) => run<R>(tx, text, params, this.where) }),
+      );
+      return result as T;
+    } catch (e) {
+      if (!(e instanceof StoreUnavailableError) && isUnavailable(e)) {
+        throw new StoreUnavailableError(`PostgreSQL at ${this.where} is unreachable: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      }
+      throw e;
+    }
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.sql.end({ timeout: 5 });
+    return this.closing;
+  }
+}
+
+/**
+ * Connects to PostgreSQL and checks that it answers; throws StoreUnavailableError naming the server
+ * (never the password) when it does not.
+ */
+export async function openPostgresClient(options: PostgresClientOptions): Promise<PostgresClient> {
+  const where = describeUrl(options.url);
+  const { logger } = options;
+  const connection: Record<string, string> = { application_name: 'doppel' };
+  if (options.schema !== undefined) connection['search_path'] = schemaIdentifier(options.schema);
+  const sql = postgres(options.url, {
+    max: options.maxConnections ?? 10,
+    connect_timeout: options.connectTimeoutSeconds ?? 10,
+    prepare: options.prepare ?? true,
+    connection,
+    onnotice: (notice) => {
+      // NOTICEs such as "already exists, skipping" are expected; warnings are worth a line.
+      if (notice['severity'] === 'WARNING') logger?.warn({ notice: notice['message'] }, 'PostgreSQL warning');
+    },
+  });
+  const client = new PostgresClient(sql, where);
+  try {
+    await client.query('SELECT 1');
+  } catch (e) {
+    await sql.end({ timeout: 0 }).catch(() => undefined);
+    if (e instanceof StoreUnavailableError) throw e;
+    throw new StoreUnavailableError(`PostgreSQL at ${where} is unreachable: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+  logger?.info({ postgres: where, schema: options.schema }, 'PostgreSQL connected');
+  return client;
+}

@@ -1,0 +1,63 @@
+import type { SqlClient } from './client.ts';
+import { schemaIdentifier } from './identifiers.ts';
+
+/** Fully qualified, quoted table names of one store. */
+export interface StoreTables {
+  /** The quoted schema, for other modules' tables in the same schema (e.g. the search index). */
+  readonly schema: string;
+  readonly journal: string;
+  readonly snapshot: string;
+}
+
+export function storeTables(schemaName: string): StoreTables {
+  const schema = schemaIdentifier(schemaName);
+  return { schema, journal: `${schema}.doppel_journal`, snapshot: `${schema}.doppel_snapshot` };
+}
+
+// `json`, not `jsonb`: it keeps the document exactly as written (key order, duplicate-free text,
+// \u0000 escapes), which a Ditto client reading its thing back expects. Timestamps are kept as the
+// ISO-8601 strings the service produced, so they read back identically; cast with ::timestamptz
+// where a comparison needs it.
+function storeDdl(t: StoreTables): string[] {
+  return [
+    `CREATE TABLE IF NOT EXISTS ${t.journal} (
+      entity_type text NOT NULL,
+      entity_id text NOT NULL,
+      revision bigint NOT NULL,
+      ts text NOT NULL,
+      event json NOT NULL,
+      PRIMARY KEY (entity_type, entity_id, revision))`,
+    `CREATE TABLE IF NOT EXISTS ${t.snapshot} (
+      entity_type text NOT NULL,
+      entity_id text NOT NULL,
+      revision bigint NOT NULL,
+      created text NOT NULL,
+      modified text NOT NULL,
+      deleted boolean NOT NULL,
+      data json NOT NULL,
+      PRIMARY KEY (entity_type, entity_id))`,
+  ];
+}
+
+/**
+ * Creates the schema (when missing) and runs `statements` in one transaction under an advisory
+ * lock, so that several processes starting at once against one PostgreSQL do not race on
+ * CREATE ... IF NOT EXISTS (which is not safe under concurrency). Statements must be idempotent.
+ */
+export async function ensureSchema(client: SqlClient, schemaName: string, statements: readonly string[]): Promise<void> {
+  const schema = schemaIdentifier(schemaName);
+  await client.transaction(async (tx) => {
+    await tx.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`doppel-schema:${schemaName}`]);
+    // Checking first avoids needing the CREATE privilege on the database when the schema exists.
+    const found = await tx.query(`SELECT 1 FROM pg_namespace WHERE nspname = $1`, [schemaName]);
+    if (found.length === 0) await tx.query(`CREATE SCHEMA ${schema}`);
+    for (const statement of statements) await tx.query(statement);
+  });
+}
+
+/** Creates the journal and snapshot tables of a store in `schemaName` when they are missing. */
+export async function ensureStoreSchema(client: SqlClient, schemaName: string): Promise<StoreTables> {
+  const tables = storeTables(schemaName);
+  await ensureSchema(client, schemaName, storeDdl(tables));
+  return tables;
+}

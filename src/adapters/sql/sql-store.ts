@@ -1,0 +1,258 @@
+import type { JsonObject } from '../../model/json.ts';
+import { isJsonObject } from '../../model/json.ts';
+import type { CommitOutcome, EntityType, EntityWrite, JournalEntry, Store, StoredEntity, WriteUnit } from '../../ports/store.ts';
+import { RevisionConflictError, StoreUnavailableError } from '../../services/persistence/errors.ts';
+import type { SqlClient, SqlQueryable, SqlRow } from './client.ts';
+import { ensureStoreSchema, type StoreTables } from './schema.ts';
+import { encodeRound, entityKey, planRounds, validateUnit, type PlannedWrite } from './write-plan.ts';
+
+/**
+ * Runs inside the commit transaction after each round of snapshot writes, with the writes that were
+ * applied (every entity at most once). A hook that throws rolls the transaction back. The search
+ * index uses this to stay consistent with the snapshots.
+ */
+export type CommitHook = (tx: SqlQueryable, writes: readonly EntityWrite[]) => Promise<void>;
+
+export interface SqlStoreOptions {
+  /** PostgreSQL schema holding the tables; created when missing. Default `public`. */
+  readonly schema?: string;
+  readonly hooks?: readonly CommitHook[];
+  /** Whether `close()` closes the client too. Default true. */
+  readonly closeClient?: boolean;
+}
+
+/** Conflicting units found in one round; thrown to roll the batch transaction back. */
+class BatchConflict extends Error {
+  constructor(readonly conflicts: ReadonlyMap<number, RevisionConflictError>) {
+    super(`${conflicts.size} unit(s) lost a revision race`);
+  }
+}
+
+/** Attempts of the shared transaction, each without the units that conflicted in the previous one. */
+const MAX_BATCH_ATTEMPTS = 3;
+
+const SNAPSHOT_COLUMNS = 'entity_type, entity_id, revision, created, modified, deleted, data';
+
+function writeStatement(t: StoreTables): string {
+  // One statement per round, whatever the number of writes. The UPDATE applies only where the
+  // stored revision is the expected one and the INSERT only where no row exists (expected 0);
+  // both re-check against the latest committed row under its lock, so concurrent writers from
+  // other processes cannot both win. Journal rows follow only the snapshots that were applied; the
+  // caller compares the returned count with the round's size to find conflicts.
+  return `WITH i AS (
+      SELECT * FROM json_to_recordset($1::text::json) AS i(entity_type text, entity_id text,
+        revision bigint, expected bigint, created text, modified text, deleted boolean, data text, event text)
+    ), u AS (
+      UPDATE ${t.snapshot} AS s SET revision = i.revision, created = i.created, modified = i.modified,
+        deleted = i.deleted, data = i.data::json
+      FROM i
+      WHERE i.expected <> 0 AND s.entity_type = i.entity_type AND s.entity_id = i.entity_id AND s.revision = i.expected
+      RETURNING s.entity_type, s.entity_id
+    ), n AS (
+      INSERT INTO ${t.snapshot} (${SNAPSHOT_COLUMNS})
+      SELECT entity_type, entity_id, revision, created, modified, deleted, data::json FROM i WHERE i.expected = 0
+      ON CONFLICT (entity_type, entity_id) DO NOTHING
+      RETURNING entity_type, entity_id
+    ), a AS (
+      SELECT entity_type, entity_id FROM u UNION ALL SELECT entity_type, entity_id FROM n
+    ), j AS (
+      INSERT INTO ${t.journal} (entity_type, entity_id, revision, ts, event)
+      SELECT i.entity_type, i.entity_id, i.revision, i.modified, i.event::json FROM i JOIN a USING (entity_type, entity_id)
+    )
+    SELECT entity_type, entity_id FROM a`;
+}
+
+function isUniqueViolation(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === '23505';
+}
+
+function asNumber(v: unknown): number {
+  // int8 arrives as a string from porsager/postgres and as a number from PGlite.
+  return typeof v === 'number' ? v : Number(v);
+}
+
+function asJsonObject(v: unknown): JsonObject {
+  const parsed: unknown = typeof v === 'string' ? JSON.parse(v) : v;
+  return isJsonObject(parsed) ? (parsed as JsonObject) : {};
+}
+
+function toEntity(row: SqlRow): StoredEntity {
+  return {
+    type: row['entity_type'] as EntityType,
+    id: String(row['entity_id']),
+    revision: asNumber(row['revision']),
+    created: String(row['created']),
+    modified: String(row['modified']),
+    deleted: row['deleted'] === true,
+    data: asJsonObject(row['data']),
+  };
+}
+
+/** The Store port over PostgreSQL SQL, shared by the PGlite and PostgreSQL adapters. */
+export class SqlStore implements Store {
+  readonly tables: StoreTables;
+  private readonly hooks: CommitHook[];
+  private readonly closeClient: boolean;
+  private readonly sql: { readonly write: string; readonly load: string; readonly loadMany: string; readonly journal: string };
+  private closing: Promise<void> | undefined;
+
+  /** Creates the tables when missing, then returns the store. */
+  static async open(client: SqlClient, options: SqlStoreOptions = {}): Promise<SqlStore> {
+    const tables = await ensureStoreSchema(client, options.schema ?? 'public');
+    return new SqlStore(client, tables, options);
+  }
+
+  private constructor(
+    readonly client: SqlClient,
+    tables: StoreTables,
+    options: SqlStoreOptions,
+  ) {
+    this.tables = tables;
+    this.hooks = [...(options.hooks ?? [])];
+    this.closeClient = options.closeClient ?? true;
+    const select = `SELECT ${SNAPSHOT_COLUMNS} FROM ${tables.snapshot}`;
+    this.sql = {
+      write: writeStatement(tables),
+      load: `${select} WHERE entity_type = $1 AND entity_id = $2`,
+      loadMany: `${select} WHERE entity_type = $1 AND entity_id = ANY($2::text[])`,
+      journal: `SELECT entity_type, entity_id, revision, ts, event FROM ${tables.journal}
+        WHERE entity_type = $1 AND entity_id = $2 AND revision BETWEEN $3 AND $4 ORDER BY revision`,
+    };
+  }
+
+  /** Adds a hook run in every commit transaction; returns a function that removes it. */
+  addCommitHook(hook: CommitHook): () => void {
+    this.hooks.push(hook);
+    return () => {
+      const i = this.hooks.indexOf(hook);
+      if (i >= 0) this.hooks.splice(i, 1);
+    };
+  }
+
+  async load(type: EntityType, id: string): Promise<StoredEntity | undefined> {
+    const rows = await this.client.query(this.sql.load, [type, id]);
+    const row = rows[0];
+    return row === undefined ? undefined : toEntity(row);
+  }
+
+  /** The stored entities among `ids`, tombstones included, in the order of `ids`. */
+  async loadMany(type: EntityType, ids: readonly string[]): Promise<StoredEntity[]> {
+    const unique = [...new Set(ids)];
+    if (unique.length === 0) return [];
+    const rows = await this.client.query(this.sql.loadMany, [type, unique]);
+    const byId = new Map(rows.map((r) => [String(r['entity_id']), toEntity(r)]));
+    return unique.flatMap((id) => byId.get(id) ?? []);
+  }
+
+  /** Journal entries with `fromRevision <= revision <= toRevision`, oldest first. */
+  async journal(type: EntityType, id: string, fromRevision: number, toRevision: number): Promise<JournalEntry[]> {
+    if (fromRevision > toRevision) return [];
+    const rows = await this.client.query(this.sql.journal, [type, id, fromRevision, toRevision]);
+    return rows.map((r) => ({
+      type: r['entity_type'] as EntityType,
+      id: String(r['entity_id']),
+      revision: asNumber(r['revision']),
+      timestamp: String(r['ts']),
+      event: asJsonObject(r['event']),
+    }));
+  }
+
+  async ping(): Promise<void> {
+    await this.client.query('SELECT 1');
+  }
+
+  /**
+   * Group commit: all units share one transaction. When that fails, the units that lost a revision
+   * race are reported and the rest retried together; any other failure falls back to one
+   * transaction per unit, so one bad unit never fails the others.
+   */
+  async commit(units: readonly WriteUnit[]): Promise<CommitOutcome[]> {
+    const outcomes: (CommitOutcome | undefined)[] = units.map((unit) => {
+      const invalid = validateUnit(unit);
+      if (invalid !== undefined) return { ok: false, conflict: false, error: invalid };
+      return unit.length === 0 ? { ok: true } : undefined;
+    });
+    let pending = units.flatMap((unit, i) => (outcomes[i] === undefined ? [[i, unit] as const] : []));
+
+    for (let attempt = 0; pending.length > 0 && attempt < MAX_BATCH_ATTEMPTS; attempt++) {
+      try {
+        await this.client.transaction((tx) => this.apply(tx, pending));
+        for (const [i] of pending) outcomes[i] = { ok: true };
+        pending = [];
+      } catch (e) {
+        if (e instanceof BatchConflict) {
+          for (const [i, error] of e.conflicts) outcomes[i] = { ok: false, conflict: true, error };
+          pending = pending.filter(([i]) => !e.conflicts.has(i));
+        } else if (e instanceof StoreUnavailableError || pending.length === 1) {
+          for (const [i, unit] of pending) outcomes[i] = failure(e, unit);
+          pending = [];
+        } else {
+          break;
+        }
+      }
+    }
+
+    for (const [index, [i, unit]] of pending.entries()) {
+      try {
+        await this.client.transaction((tx) => this.apply(tx, [[i, unit]]));
+        outcomes[i] = { ok: true };
+      } catch (e) {
+        outcomes[i] = failure(e, unit);
+        if (e instanceof StoreUnavailableError) {
+          // No point in waiting for the same failure once per unit.
+          for (const [j, other] of pending.slice(index + 1)) outcomes[j] = failure(e, other);
+          break;
+        }
+      }
+    }
+    return outcomes.map((o) => o ?? { ok: false, conflict: false, error: new Error('unit was not committed') });
+  }
+
+  private async apply(tx: SqlQueryable, units: readonly (readonly [number, WriteUnit])[]): Promise<void> {
+    for (const round of planRounds(units)) {
+      const applied = await tx.query(this.sql.write, [encodeRound(round)]);
+      if (applied.length !== round.length) throw new BatchConflict(conflictsOf(round, applied));
+      if (this.hooks.length > 0) {
+        const writes = round.map((p) => p.write);
+        for (const hook of this.hooks) await hook(tx, writes);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closing ??= this.closeClient ? this.client.close() : Promise.resolve();
+    return this.closing;
+  }
+}
+
+function conflictsOf(round: readonly PlannedWrite[], applied: readonly SqlRow[]): Map<number, RevisionConflictError> {
+  const ok = new Set(applied.map((r) => entityKey(String(r['entity_type']), String(r['entity_id']))));
+  const conflicts = new Map<number, RevisionConflictError>();
+  for (const { unit, write } of round) {
+    const { type, id } = write.entity;
+    if (!ok.has(entityKey(type, id)) && !conflicts.has(unit)) {
+      conflicts.set(unit, new RevisionConflictError(type, id, write.expectedRevision));
+    }
+  }
+  return conflicts;
+}
+
+/** The outcome of a unit whose own transaction failed with `e`. */
+function failure(e: unknown, unit: WriteUnit): CommitOutcome {
+  if (e instanceof BatchConflict) {
+    const error = [...e.conflicts.values()][0];
+    if (error !== undefined) return { ok: false, conflict: true, error };
+  }
+  const first = unit[0];
+  if (isUniqueViolation(e) && first !== undefined) {
+    // A journal row with this revision exists although the snapshot allowed the write: another
+    // writer got there first.
+    const { type, id } = first.entity;
+    return { ok: false, conflict: true, error: new RevisionConflictError(type, id, first.expectedRevision, { cause: e }) };
+  }
+  return { ok: false, conflict: false, error: toError(e) };
+}
+
+function toError(e: unknown): Error {
+  return e instanceof Error ? e : new Error(String(e));
+}

@@ -1,0 +1,118 @@
+import type { BasicUser } from '../transports/common/authentication.ts';
+
+type Kind = 'int' | 'bool' | 'string' | 'optional-string' | 'users';
+
+interface Setting<K extends Kind> {
+  readonly kind: K;
+  readonly env: string;
+  readonly flag: string;
+  readonly default: K extends 'int' ? number : K extends 'bool' ? boolean : K extends 'users' ? string : K extends 'optional-string' ? undefined : string;
+  readonly doc: string;
+  readonly min?: number;
+}
+
+/** Every setting: its type, default, environment variable, CLI flag and meaning. */
+export const SETTINGS = {
+  port: { kind: 'int', env: 'PORT', flag: '--port', default: 8080, min: 0, doc: 'HTTP port (0 picks a free one).' },
+  host: { kind: 'string', env: 'DOPPEL_HOST', flag: '--host', default: '0.0.0.0', doc: 'Address to listen on.' },
+  dataDir: { kind: 'string', env: 'DOPPEL_DATA_DIR', flag: '--data-dir', default: './data', doc: 'Directory of the embedded PGlite store.' },
+  postgresUrl: { kind: 'optional-string', env: 'DOPPEL_POSTGRES_URL', flag: '--postgres-url', default: undefined, doc: 'PostgreSQL URL; when set, it is used instead of the embedded store.' },
+  postgresSchema: { kind: 'string', env: 'DOPPEL_POSTGRES_SCHEMA', flag: '--postgres-schema', default: 'public', doc: 'PostgreSQL schema holding Doppel\'s tables.' },
+  postgresPoolSize: { kind: 'int', env: 'DOPPEL_POSTGRES_POOL_SIZE', flag: '--postgres-pool-size', default: 10, min: 1, doc: 'PostgreSQL connections.' },
+  users: { kind: 'users', env: 'DOPPEL_USERS', flag: '--users', default: 'ditto:ditto=nginx:ditto', doc: 'HTTP Basic users: user:password=subject[|subject...], comma-separated.' },
+  devopsPassword: { kind: 'string', env: 'DOPPEL_DEVOPS_PASSWORD', flag: '--devops-password', default: 'foobar', doc: 'Password of the devops user (DevOps and connections APIs).' },
+  preAuthentication: { kind: 'bool', env: 'DOPPEL_PRE_AUTHENTICATION', flag: '--pre-authentication', default: false, doc: 'Trust the x-ditto-pre-authenticated header (only behind a proxy that sets it).' },
+  defaultNamespace: { kind: 'string', env: 'DOPPEL_DEFAULT_NAMESPACE', flag: '--default-namespace', default: 'org.eclipse.ditto', doc: 'Namespace for created IDs without one.' },
+  maxThingSizeBytes: { kind: 'int', env: 'DOPPEL_MAX_THING_SIZE_BYTES', flag: '--max-thing-size-bytes', default: 102_400, min: 1, doc: 'Largest thing (serialised JSON).' },
+  maxHeadersBytes: { kind: 'int', env: 'DOPPEL_MAX_HEADERS_BYTES', flag: '--max-headers-bytes', default: 5_120, min: 1, doc: 'Largest set of Ditto headers of a request.' },
+  maxBodyBytes: { kind: 'int', env: 'DOPPEL_MAX_BODY_BYTES', flag: '--max-body-bytes', default: 1_048_576, min: 1, doc: 'Largest HTTP request body.' },
+  maxJsonDepth: { kind: 'int', env: 'DOPPEL_MAX_JSON_DEPTH', flag: '--max-json-depth', default: 64, min: 1, doc: 'Deepest nesting of JSON accepted.' },
+  maxTimeoutMs: { kind: 'int', env: 'DOPPEL_MAX_TIMEOUT_MS', flag: '--max-timeout-ms', default: 60_000, min: 0, doc: 'Largest `timeout` a request may ask for.' },
+  cacheMaxThings: { kind: 'int', env: 'DOPPEL_CACHE_MAX_THINGS', flag: '--cache-max-things', default: 200_000, min: 1, doc: 'Things kept in memory.' },
+  cacheMaxPolicies: { kind: 'int', env: 'DOPPEL_CACHE_MAX_POLICIES', flag: '--cache-max-policies', default: 100_000, min: 1, doc: 'Policies kept in memory (compiled).' },
+  maxQueuedPerThing: { kind: 'int', env: 'DOPPEL_MAX_QUEUED_PER_THING', flag: '--max-queued-per-thing', default: 100, min: 1, doc: 'Modifications waiting for one thing before 429.' },
+  shutdownTimeoutMs: { kind: 'int', env: 'DOPPEL_SHUTDOWN_TIMEOUT_MS', flag: '--shutdown-timeout-ms', default: 10_000, min: 0, doc: 'How long a stop waits for in-flight requests.' },
+  logLevel: { kind: 'string', env: 'DOPPEL_LOG_LEVEL', flag: '--log-level', default: 'info', doc: 'trace, debug, info, warn, error, fatal or silent.' },
+  devMode: { kind: 'bool', env: 'DOPPEL_DEV_MODE', flag: '--dev-mode', default: true, doc: 'Development mode: default passwords are accepted without a warning.' },
+} as const satisfies Record<string, Setting<Kind>>;
+
+type Settings = typeof SETTINGS;
+type ValueOf<S> = S extends { kind: 'int' } ? number : S extends { kind: 'bool' } ? boolean : S extends { kind: 'users' } ? readonly BasicUser[] : S extends { kind: 'optional-string' } ? string | undefined : string;
+export type Config = { readonly [K in keyof Settings]: ValueOf<Settings[K]> };
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+function parseUsers(text: string): BasicUser[] {
+  return text.split(',').map((s) => s.trim()).filter((s) => s.length > 0).map((entry) => {
+    const eq = entry.lastIndexOf('=');
+    const cred = eq < 0 ? entry : entry.slice(0, eq);
+    const colon = cred.indexOf(':');
+    if (colon <= 0) throw new Error(`'${entry}' is not user:password=subject`);
+    const username = cred.slice(0, colon);
+    const subjects = eq < 0 ? [`nginx:${username}`] : entry.slice(eq + 1).split('|').map((s) => s.trim()).filter((s) => s.length > 0);
+    return { username, password: cred.slice(colon + 1), subjects };
+  });
+}
+
+function flagValues(argv: readonly string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] ?? '';
+    if (!a.startsWith('--')) continue;
+    const eq = a.indexOf('=');
+    if (eq > 0) out.set(a.slice(0, eq), a.slice(eq + 1));
+    else if (i + 1 < argv.length && !(argv[i + 1] ?? '').startsWith('--')) out.set(a, argv[++i] ?? '');
+    else out.set(a, 'true');
+  }
+  return out;
+}
+
+/**
+ * Reads every setting from CLI flags, then the environment, then defaults; reports every problem
+ * at once; returns a frozen object. Only app/ reads the environment.
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>, argv: readonly string[] = []): Config {
+  const flags = flagValues(argv);
+  const known = new Set<string>(Object.values(SETTINGS).map((s) => s.flag));
+  const problems: string[] = [];
+  for (const f of flags.keys()) if (!known.has(f)) problems.push(`unknown option ${f}`);
+  const out: Record<string, unknown> = {};
+  for (const [key, s] of Object.entries(SETTINGS) as [string, Setting<Kind>][]) {
+    const raw = flags.get(s.flag) ?? env[s.env];
+    const where = flags.has(s.flag) ? s.flag : s.env;
+    try {
+      out[key] = raw === undefined || raw === '' ? (s.kind === 'users' ? parseUsers(String(s.default)) : s.default) : parseValue(s, raw);
+    } catch (e) {
+      problems.push(`${where}: ${(e as Error).message}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  return Object.freeze(out) as Config;
+}
+
+function parseValue(s: Setting<Kind>, raw: string): unknown {
+  switch (s.kind) {
+    case 'int': {
+      if (!/^-?\d+$/.test(raw.trim())) throw new Error(`'${raw}' is not a whole number`);
+      const n = Number(raw);
+      if (s.min !== undefined && n < s.min) throw new Error(`${n} is below the minimum ${s.min}`);
+      return n;
+    }
+    case 'bool':
+      if (raw === 'true' || raw === '1') return true;
+      if (raw === 'false' || raw === '0') return false;
+      throw new Error(`'${raw}' is not true or false`);
+    case 'users':
+      return parseUsers(raw);
+    default:
+      return raw;
+  }
+}
+
+/** The settings as a Markdown table, for the README. */
+export function settingsTable(): string {
+  const rows = Object.entries(SETTINGS).map(([k, s]) => `| \`${s.env}\` | \`${s.flag}\` | \`${String(k === 'users' ? s.default : s.default ?? '')}\` | ${s.doc} |`);
+  return ['| environment | flag | default | meaning |', '|---|---|---|---|', ...rows].join('\n');
+}

@@ -1,0 +1,158 @@
+import { DittoError } from '../../model/errors/index.ts';
+import { isJsonObject, type JsonObject, type JsonValue } from '../../model/json.ts';
+import { deleteAt, formatPointer, getAt, setAt } from '../../model/json-pointer.ts';
+import { applyMergePatch } from '../../model/merge-patch.ts';
+import { jsonByteLength } from '../../model/json-parse.ts';
+import type { StoredEntity } from '../../ports/store.ts';
+import { eventType, type ThingCommand, type ThingEvent, type ThingEventAction } from '../../signals/index.ts';
+import { notFound } from './resource-errors.ts';
+import { orderThing, validateThing } from './thing-validation.ts';
+
+/** What an accepted modifying command leads to. */
+export interface Decision {
+  readonly event: ThingEvent;
+  readonly next: StoredEntity;
+  readonly status: 201 | 204;
+  /** The created resource, for 201 answers. */
+  readonly value?: JsonValue;
+}
+
+export interface DecideContext {
+  /** ISO-8601 timestamp of this change. */
+  readonly now: string;
+  readonly maxThingBytes: number;
+}
+
+export function exists(state: StoredEntity | undefined): state is StoredEntity {
+  return state !== undefined && !state.deleted;
+}
+
+function featureMissing(state: StoredEntity, cmd: ThingCommand): boolean {
+  const r = cmd.resource;
+  if (r.kind === 'feature' || !('featureId' in r)) return false;
+  return getAt(state.data, ['features', r.featureId]) === undefined;
+}
+
+function makeEvent(cmd: ThingCommand, action: ThingEventAction, revision: number, now: string, value?: JsonValue): ThingEvent {
+  const base = { type: eventType(action, cmd.resource), action, thingId: cmd.thingId, path: formatPointer(cmd.path), revision, timestamp: now };
+  return value === undefined ? base : { ...base, value };
+}
+
+function checkSize(data: JsonObject, ctx: DecideContext): void {
+  const bytes = jsonByteLength(data);
+  if (bytes > ctx.maxThingBytes) {
+    throw new DittoError('things:thing.toolarge', { actualKb: Math.ceil(bytes / 1024), maxKb: Math.floor(ctx.maxThingBytes / 1024) });
+  }
+}
+
+/**
+ * Create or modify at the command's path with an already validated value. At the root a missing
+ * thing is created; below the root the thing must exist (the service answers 404 before).
+ */
+export function decideModify(state: StoredEntity | undefined, cmd: ThingCommand, value: JsonValue, ctx: DecideContext): Decision {
+  const revision = (state?.revision ?? 0) + 1;
+  if (cmd.path.length === 0) {
+    if (!isJsonObject(value)) throw new DittoError('json.format.invalid', { reason: 'a thing must be a JSON object' });
+    const created = !exists(state);
+    const data = orderThing(value);
+    checkSize(data, ctx);
+    const event = makeEvent(cmd, created ? 'created' : 'modified', revision, ctx.now, data);
+    return { event, next: evolve(state, event), status: created ? 201 : 204, ...(created ? { value: data } : {}) };
+  }
+  if (!exists(state)) throw new DittoError('things:thing.notfound', { thingId: cmd.thingId });
+  // [ditto: things commands] sub-resources of a feature need the feature to exist.
+  if (featureMissing(state, cmd)) throw new DittoError('things:feature.notfound', { thingId: cmd.thingId, featureId: (cmd.resource as { featureId: string }).featureId });
+  const created = getAt(state.data, cmd.path) === undefined;
+  const data = orderThing(setAt(state.data, cmd.path, value));
+  checkSize(data, ctx);
+  const event = makeEvent(cmd, created ? 'created' : 'modified', revision, ctx.now, value);
+  return { event, next: { ...nextMeta(state, revision, ctx.now), data }, status: created ? 201 : 204, ...(created ? { value } : {}) };
+}
+
+/** RFC 7396 merge at the command's path; the thing must exist. */
+export function decideMerge(state: StoredEntity | undefined, cmd: ThingCommand, ctx: DecideContext): Decision {
+  const patch = cmd.value;
+  if (patch === undefined) throw new DittoError('things:merge.invalid', { reason: 'The merge patch is missing.' });
+  checkMergeHeadFields(cmd, patch);
+  if (!exists(state)) throw new DittoError('things:thing.notfound', { thingId: cmd.thingId });
+  const merged = applyMergePatch(getAt(state.data, cmd.path), patch);
+  let data: JsonObject;
+  if (cmd.path.length === 0) {
+    if (!isJsonObject(merged)) throw new DittoError('things:merge.invalid', { reason: 'A thing must stay a JSON object.' });
+    data = merged;
+  } else {
+    data = merged === null ? deleteAt(state.data, cmd.path) : setAt(state.data, cmd.path, merged);
+  }
+  // The patch can touch any part of the thing: validate the whole result.
+  data = validateThing(data, cmd.thingId);
+  if (data['policyId'] === undefined) throw new DittoError('things:policyId.notdeletable');
+  checkSize(data, ctx);
+  const revision = state.revision + 1;
+  const event = makeEvent(cmd, 'merged', revision, ctx.now, patch);
+  return { event, next: { ...nextMeta(state, revision, ctx.now), data }, status: 204 };
+}
+
+function checkMergeHeadFields(cmd: ThingCommand, patch: JsonValue): void {
+  if (cmd.path.length === 0) {
+    // [ditto: httpapi-concepts merge] null or an empty object at the root is no valid patch.
+    if (!isJsonObject(patch) || Object.keys(patch).length === 0) {
+      throw new DittoError('things:merge.invalid', { reason: 'A merge of a whole thing needs a non-empty JSON object.' });
+    }
+    if (patch['thingId'] === null) throw new DittoError('things:id.notdeletable');
+    if (patch['thingId'] !== undefined && patch['thingId'] !== cmd.thingId) throw new DittoError('things:id.notsettable');
+    if (patch['policyId'] === null) throw new DittoError('things:policyId.notdeletable');
+  } else if (cmd.resource.kind === 'policyId' && patch === null) {
+    throw new DittoError('things:policyId.notdeletable');
+  }
+}
+
+export function decideDelete(state: StoredEntity | undefined, cmd: ThingCommand, ctx: DecideContext): Decision {
+  if (!exists(state)) throw new DittoError('things:thing.notfound', { thingId: cmd.thingId });
+  if (cmd.resource.kind === 'policyId') throw new DittoError('things:policyId.notdeletable');
+  const revision = state.revision + 1;
+  if (cmd.path.length === 0) {
+    const event = makeEvent(cmd, 'deleted', revision, ctx.now);
+    return { event, next: evolve(state, event), status: 204 };
+  }
+  if (featureMissing(state, cmd)) throw new DittoError('things:feature.notfound', { thingId: cmd.thingId, featureId: (cmd.resource as { featureId: string }).featureId });
+  if (getAt(state.data, cmd.path) === undefined) throw notFound(cmd.thingId, cmd.resource);
+  const event = makeEvent(cmd, 'deleted', revision, ctx.now);
+  return { event, next: { ...nextMeta(state, revision, ctx.now), data: deleteAt(state.data, cmd.path) }, status: 204 };
+}
+
+function nextMeta(state: StoredEntity, revision: number, now: string): Omit<StoredEntity, 'data'> {
+  return { type: 'thing', id: state.id, revision, created: state.created, modified: now, deleted: false };
+}
+
+/**
+ * Applies a persisted event to a state. Replaying a thing's journal with this function yields
+ * the state `decide*` produced (a property test holds the two together).
+ */
+export function evolve(state: StoredEntity | undefined, event: ThingEvent): StoredEntity {
+  const path = event.path === '/' ? [] : event.path.slice(1).split('/');
+  if (path.length === 0) {
+    if (event.action === 'deleted') {
+      return { type: 'thing', id: event.thingId, revision: event.revision, created: state?.created ?? event.timestamp, modified: event.timestamp, deleted: true, data: {} };
+    }
+    if (event.action === 'created' || event.action === 'modified') {
+      const created = event.action === 'created' || state === undefined || state.deleted ? event.timestamp : state.created;
+      return { type: 'thing', id: event.thingId, revision: event.revision, created, modified: event.timestamp, deleted: false, data: orderThing(event.value as JsonObject) };
+    }
+  }
+  const base: StoredEntity = state ?? { type: 'thing', id: event.thingId, revision: 0, created: event.timestamp, modified: event.timestamp, deleted: false, data: {} };
+  let data: JsonObject;
+  switch (event.action) {
+    case 'deleted':
+      data = deleteAt(base.data, path);
+      break;
+    case 'merged': {
+      const merged = applyMergePatch(getAt(base.data, path), event.value ?? null);
+      data = path.length === 0 ? (merged as JsonObject) : merged === null || merged === undefined ? deleteAt(base.data, path) : setAt(base.data, path, merged);
+      data = orderThing(data);
+      break;
+    }
+    default:
+      data = orderThing(setAt(base.data, path, event.value ?? null));
+  }
+  return { ...base, revision: event.revision, modified: event.timestamp, deleted: false, data };
+}

@@ -1,0 +1,13 @@
+export type { AuthContext, DittoHeaders } from './headers.ts';
+export { classifyThingPath, commandResourceName, RESOURCE_NAMES } from './thing-resource.ts';
+export type { ThingResource, ThingResourceKind } from './thing-resource.ts';
+export { commandType, eventToJson, eventType, thingCommand } from './thing-signals.ts';
+export type {
+  Channel,
+  RetrieveThingsCommand,
+  ThingAction,
+  ThingCommand,
+  ThingCommandResult,
+  ThingEvent,
+  ThingEventAction,
+} from './thing-signals.ts';

@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { openPostgresClient } from '../../src/adapters/postgres/index.ts';
+import { SqlStore } from '../../src/adapters/sql/index.ts';
+import { StoreUnavailableError } from '../../src/services/persistence/index.ts';
+import { CountingSqlClient } from '../support/counting-sql-client.ts';
+import { createPostgresSchema, postgresForTests, withPostgresSchema, type TestSchema } from '../support/postgres.ts';
+import { entityAt, freshId, storeContract, write, type StoreFixture } from '../support/store-contract.ts';
+
+const pg = await postgresForTests();
+const schemas: TestSchema[] = [];
+after(async () => {
+  for (const s of schemas) await s.drop();
+});
+
+async function fixture(): Promise<StoreFixture> {
+  const s = await createPostgresSchema(pg.url);
+  schemas.push(s);
+  const client = new CountingSqlClient(await openPostgresClient({ url: s.url, schema: s.schema, maxConnections: 8 }));
+  const store = await SqlStore.open(client, { schema: s.schema });
+  return { store, client, admin: (text, params) => client.inner.query(text, params) };
+}
+
+storeContract('SqlStore on PostgreSQL', fixture, { skip: pg.skip });
+
+void describe('PostgreSQL adapter', { skip: pg.skip ?? false }, () => {
+  void it('keeps two processes (two pools) on one schema consistent: one winner per revision', async () => {
+    await withPostgresSchema(async (s) => {
+      const a = await SqlStore.open(await openPostgresClient({ url: s.url, schema: s.schema }), { schema: s.schema });
+      const b = await SqlStore.open(await openPostgresClient({ url: s.url, schema: s.schema }), { schema: s.schema });
+      try {
+        const id = freshId();
+        await a.commit([[write(entityAt('thing', id, 1, {}), 0)]]);
+        const outcomes = (await Promise.all([
+          a.commit([[write(entityAt('thing', id, 2, { by: 'a' }), 1)]]),
+          b.commit([[write(entityAt('thing', id, 2, { by: 'b' }), 1)]]),
+        ])).flat();
+        assert.equal(outcomes.filter((o) => o.ok).length, 1);
+        assert.equal((await b.load('thing', id))?.revision, 2);
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    }, pg.url);
+  });
+
+  void it('creates the schema when missing, with unqualified names resolving into it', async () => {
+    await withPostgresSchema(async (s) => {
+      const client = await openPostgresClient({ url: s.url, schema: s.schema });
+      const store = await SqlStore.open(client, { schema: s.schema });
+      try {
+        await store.commit([[write(entityAt('thing', 'org.test:x', 1, {}), 0)]]);
+        const rows = await client.query('SELECT count(*)::int AS n FROM doppel_snapshot');
+        assert.equal(rows[0]?.['n'], 1);
+        await SqlStore.open(client, { schema: s.schema }); // idempotent
+      } finally {
+        await store.close();
+      }
+    }, pg.url);
+  });
+
+  void it('fails fast with a clear error when the server is unreachable, never leaking the password', async () => {
+    const started = Date.now();
+    await assert.rejects(
+      openPostgresClient({ url: 'postgres://doppel:s3cret@127.0.0.1:1/nowhere', connectTimeoutSeconds: 2 }),
+      (e: unknown) => {
+        assert.ok(e instanceof StoreUnavailableError);
+        assert.match(e.message, /^PostgreSQL at 127\.0\.0\.1:1 database nowhere is unreachable/);
+        assert.doesNotMatch(e.message, /s3cret/);
+        return true;
+      },
+    );
+    assert.ok(Date.now() - started < 5000);
+  });
+});

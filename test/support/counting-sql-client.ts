@@ -1,0 +1,38 @@
+import type { SqlClient, SqlQueryable, SqlRow } from '../../src/adapters/sql/index.ts';
+
+/** Wraps a SqlClient and counts what goes through it, to assert on batching. */
+export class CountingSqlClient implements SqlClient {
+  transactions = 0;
+  statements = 0;
+  /** Set to make the next transactions fail before they start (a store going down). */
+  failWith: Error | undefined;
+
+  constructor(readonly inner: SqlClient) {}
+
+  query<T extends SqlRow = SqlRow>(text: string, params?: readonly unknown[]): Promise<T[]> {
+    this.statements++;
+    return this.inner.query<T>(text, params);
+  }
+
+  transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T> {
+    if (this.failWith !== undefined) return Promise.reject(this.failWith);
+    this.transactions++;
+    return this.inner.transaction((tx) =>
+      fn({
+        query: <R extends SqlRow = SqlRow>(text: string, params?: readonly unknown[]) => {
+          this.statements++;
+          return tx.query<R>(text, params);
+        },
+      }),
+    );
+  }
+
+  reset(): void {
+    this.transactions = 0;
+    this.statements = 0;
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
