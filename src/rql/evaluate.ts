@@ -37,6 +37,7 @@ type Test = (env: Env) => boolean;
 type Reach = (env: Env, test: (v: JsonValue) => boolean) => boolean;
 
 const compiled = new WeakMap<RqlFilter, Test>();
+const present = (): boolean => true;
 
 export function compileRqlFilter(filter: RqlFilter): RqlPredicate {
   const test = compiledTest(filter);
@@ -60,11 +61,17 @@ function compile(f: RqlFilter): Test {
   switch (f.op) {
     case 'and': {
       const parts = f.filters.map(compile);
-      return (env) => parts.every((t) => t(env));
+      return (env) => {
+        for (const t of parts) if (!t(env)) return false;
+        return true;
+      };
     }
     case 'or': {
       const parts = f.filters.map(compile);
-      return (env) => parts.some((t) => t(env));
+      return (env) => {
+        for (const t of parts) if (t(env)) return true;
+        return false;
+      };
     }
     case 'not': {
       const inner = compile(f.filter);
@@ -72,7 +79,7 @@ function compile(f: RqlFilter): Test {
     }
     case 'exists': {
       const reach = reacher(f.property);
-      return (env) => reach(env, () => true);
+      return (env) => reach(env, present);
     }
     case 'empty': {
       const reach = reacher(f.property);
@@ -90,7 +97,8 @@ function compile(f: RqlFilter): Test {
       const reach = reacher(f.property);
       const matches = compileLike(f.pattern, f.op === 'ilike');
       const scalarTest = (x: Scalar): boolean => typeof x === 'string' && matches(x);
-      return (env) => reach(env, (v) => someScalar(v, scalarTest));
+      const leafTest = (v: JsonValue): boolean => someScalar(v, scalarTest);
+      return (env) => reach(env, leafTest);
     }
     case 'in':
       return compileIn(reacher(f.property), f.values);
@@ -100,18 +108,19 @@ function compile(f: RqlFilter): Test {
 }
 
 function compileSingle(op: RqlSingleOp, reach: Reach, value: RqlValue): Test {
-  const makeTest = (v: Scalar): ((x: Scalar) => boolean) => (op === 'eq' || op === 'ne' ? (x) => x === v : orderTest(op, v));
-  const test = (env: Env, scalarTest: (x: Scalar) => boolean): boolean => {
-    const matched = reach(env, (v) => someScalar(v, scalarTest));
-    return op === 'ne' ? !matched && reach(env, () => true) : matched;
-  };
+  const scalarTestFor = (v: Scalar): ((x: Scalar) => boolean) => (op === 'eq' || op === 'ne' ? (x) => x === v : orderTest(op, v));
+  const run = (env: Env, leafTest: (v: JsonValue) => boolean): boolean =>
+    op === 'ne' ? !reach(env, leafTest) && reach(env, present) : reach(env, leafTest);
   if (!isTimePlaceholder(value)) {
-    const scalarTest = makeTest(value);
-    return (env) => test(env, scalarTest);
+    const scalarTest = scalarTestFor(value);
+    const leafTest = (v: JsonValue): boolean => someScalar(v, scalarTest);
+    return (env) => run(env, leafTest);
   }
   return (env) => {
     const resolved = resolveTimePlaceholder(value, nowOf(env));
-    return resolved !== undefined && test(env, makeTest(resolved));
+    if (resolved === undefined) return false;
+    const scalarTest = scalarTestFor(resolved);
+    return run(env, (v) => someScalar(v, scalarTest));
   };
 }
 
@@ -136,7 +145,8 @@ function compileIn(reach: Reach, values: readonly RqlValue[]): Test {
     else constants.add(v);
   }
   const inConstants = (x: Scalar): boolean => constants.has(x);
-  if (placeholders.length === 0) return (env) => reach(env, (v) => someScalar(v, inConstants));
+  const leafTest = (v: JsonValue): boolean => someScalar(v, inConstants);
+  if (placeholders.length === 0) return (env) => reach(env, leafTest);
   return (env) => {
     const resolved = new Set<Scalar>(constants);
     for (const p of placeholders) {

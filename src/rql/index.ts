@@ -18,6 +18,4 @@ export { formatRqlFilter } from './format.ts';
 export { compileRqlFilter, evaluateRqlFilter } from './evaluate.ts';
 export type { RqlEvaluateOptions, RqlPredicate } from './evaluate.ts';
 export { rqlFilterFields } from './fields.ts';
-export { compileLike } from './like.ts';
-export type { LikeMatcher } from './like.ts';
 export { resolveTimePlaceholder } from './time-placeholder.ts';

@@ -1,6 +1,6 @@
 import type { RqlFilter, RqlLikeOp, RqlOp, RqlProperty, RqlSingleOp, RqlValue } from './ast.ts';
 import { toProperty } from './properties.ts';
-import { type Cursor, expect, fail, failWith, invalid, isSpace, readEscape, readNumber, readString, readWord, skipSpace } from './scanner.ts';
+import { clip, type Cursor, expect, fail, failWith, invalid, isSpace, readEscape, readNumber, readString, readWord, skipSpace } from './scanner.ts';
 import { parseTimePlaceholder } from './time-placeholder.ts';
 
 // Recursive descent over Ditto's RQL filter grammar [ditto: basic-rql]:
@@ -47,7 +47,7 @@ function query(s: ParseState, depth: number): RqlFilter {
   while (s.pos < s.text.length && /[A-Za-z]/.test(s.text[s.pos] ?? '')) s.pos++;
   const name = s.text.slice(start, s.pos);
   if (name === '') fail(s, OPERATORS_EXPECTED);
-  if (!OPERATORS.has(name)) failWith(s, `unknown operator '${name}'; expected ${OPERATORS_EXPECTED}`, start);
+  if (!OPERATORS.has(name)) failWith(s, `unknown operator '${clip(name)}'; expected ${OPERATORS_EXPECTED}`, start);
   const op = name as RqlOp;
   skipSpace(s);
   expect(s, '(');
@@ -156,7 +156,7 @@ function value(s: ParseState): RqlValue {
   if (word.startsWith('time:')) {
     const placeholder = parseTimePlaceholder(word.slice(5));
     if (placeholder !== undefined) return placeholder;
-    failWith(s, `unsupported time placeholder '${word}'; use time:now or time:now_epoch_millis, optionally followed by an offset like -1h and a truncation like [d]`, start);
+    failWith(s, `unsupported time placeholder '${clip(word)}'; use time:now or time:now_epoch_millis, optionally followed by an offset like -1h and a truncation like [d]`, start);
   }
-  failWith(s, `unexpected '${word}'; expected ${VALUE_EXPECTED} (strings must be quoted)`, start);
+  failWith(s, `unexpected '${clip(word)}'; expected ${VALUE_EXPECTED} (strings must be quoted)`, start);
 }

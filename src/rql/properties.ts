@@ -1,5 +1,6 @@
 import type { Pointer } from '../model/json-pointer.ts';
 import type { RqlOp, RqlProperty } from './ast.ts';
+import { clip } from './scanner.ts';
 
 // Which properties a filter may name. Ditto turns each property into a field expression and
 // rejects names it does not know with rql.expression.invalid, so Doppel does the same at parse
@@ -33,7 +34,7 @@ export function toProperty(text: string, op: RqlOp, placeholderPrefixes: Readonl
   const trimmed = body.endsWith('/') ? body.slice(0, -1) : body;
   if (trimmed === '') return 'the property must not be empty';
   const segments = trimmed.split('/');
-  if (segments.some((s) => s === '')) return `the property '${text}' contains an empty segment (double slash)`;
+  if (segments.some((s) => s === '')) return `the property '${clip(text)}' contains an empty segment (double slash)`;
   if (segments[0] === 'namespace' && segments.length === 1) segments[0] = '_namespace';
   const problem = fieldProblem(segments, op === 'exists' || op === 'empty');
   return problem === undefined ? { kind: 'field', pointer: segments } : problem;
@@ -41,19 +42,17 @@ export function toProperty(text: string, op: RqlOp, placeholderPrefixes: Readonl
 
 function fieldProblem(p: Pointer, existence: boolean): string | undefined {
   const [root, second, third] = p;
-  const known = `attributes/..., features/..., _metadata/..., namespace or one of ${[...SIMPLE_FIELDS].join(', ')}`;
+  const unknown = `unknown property '${clip(p.join('/'))}'`;
   if (root === 'attributes') return p.length >= 2 ? undefined : `'attributes' needs a key after it, e.g. attributes/location`;
   if (root === '_metadata') return undefined;
   if (root === 'features') {
     if (second === undefined) return `'features' needs a feature ID after it, e.g. features/lamp`;
-    if (third === undefined) return existence ? undefined : `only exists and empty accept a whole feature ('${p.join('/')}')`;
-    if (third === 'definition') return p.length === 3 ? undefined : `unknown property '${p.join('/')}'`;
-    if (third !== 'properties' && third !== 'desiredProperties') return `unknown property '${p.join('/')}'`;
-    if (p.length === 3 && !existence) return `only exists and empty accept all ${third} at once ('${p.join('/')}')`;
+    if (third === undefined) return existence ? undefined : `only exists and empty accept a whole feature ('${clip(p.join('/'))}')`;
+    if (third === 'definition') return p.length === 3 ? undefined : unknown;
+    if (third !== 'properties' && third !== 'desiredProperties') return unknown;
+    if (p.length === 3 && !existence) return `only exists and empty accept all ${third} at once ('${clip(p.join('/'))}')`;
     return undefined;
   }
-  if (root !== undefined && SIMPLE_FIELDS.has(root)) {
-    return p.length === 1 ? undefined : `unknown property '${p.join('/')}'`;
-  }
-  return `unknown property '${p.join('/')}'; expected ${known}`;
+  if (root !== undefined && SIMPLE_FIELDS.has(root)) return p.length === 1 ? undefined : unknown;
+  return `${unknown}; expected attributes/..., features/..., _metadata/..., namespace or one of ${[...SIMPLE_FIELDS].join(', ')}`;
 }

@@ -22,6 +22,11 @@ export function invalid(reason: string): DittoError {
   return new DittoError('rql.expression.invalid', { reason });
 }
 
+/** Echoes client text in an error message, cut short so a huge input cannot bloat the response. */
+export function clip(text: string, max = 60): string {
+  return text.length <= max ? text : `${text.slice(0, max)}...`;
+}
+
 /** Position of a character as people count it: 1-based, with the line only for multi-line input. */
 export function where(text: string, at: number): string {
   const before = text.slice(0, at);

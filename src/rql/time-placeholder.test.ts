@@ -14,6 +14,7 @@ function resolve(name: string): string | number | undefined {
 test('[ditto: basic-placeholders time-placeholder] the documented examples', () => {
   assert.equal(resolve('now'), '2024-01-06T14:23:42.123Z');
   assert.equal(resolve('now+1h'), '2024-01-06T15:23:42.123Z');
+  // The Ditto page prints 2023-12-31 here, one day off; seven days before Jan 6 is Dec 30.
   assert.equal(resolve('now-7d'), '2023-12-30T14:23:42.123Z');
   assert.equal(resolve('now[h]'), '2024-01-06T14:00:00.000Z');
   assert.equal(resolve('now[d]'), '2024-01-06T00:00:00.000Z');

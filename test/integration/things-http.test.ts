@@ -226,6 +226,8 @@ describe('conditional requests', () => {
     assert.equal(err(bad), 'things:condition.invalid');
     const skip = await call(base, 'PUT', `/api/2/things/${id}/attributes/n`, { body: 1, headers: { 'if-equal': 'skip' } });
     assert.equal(skip.status, 412);
+    const invalid = await call(base, 'PUT', `/api/2/things/${id}/attributes/n`, { body: 1, headers: { 'if-equal': 'sometimes' } });
+    assert.equal(err(invalid), 'header.invalid');
     const rev = await call(base, 'GET', `/api/2/things/${id}?fields=_revision`);
     assert.deepEqual(rev.json, { _revision: 2 });
   });

@@ -12,7 +12,7 @@ export interface TestServer {
  * A real Doppel on 127.0.0.1 and a free port, with an in-memory PGlite store unless the overrides
  * name another. Pre-authentication is on so tests can act as several subjects.
  */
-export async function startTestServer(overrides: Partial<Record<keyof Config, string>> = {}): Promise<TestServer> {
+export async function startTestServer(overrides: Partial<Config> = {}): Promise<TestServer> {
   const env: Record<string, string> = {
     PORT: '0',
     DOPPEL_HOST: '127.0.0.1',
@@ -21,7 +21,7 @@ export async function startTestServer(overrides: Partial<Record<keyof Config, st
     DOPPEL_LOG_LEVEL: 'silent',
   };
   const config = loadConfig(env);
-  const merged = { ...config, ...overrides } as unknown as Config;
+  const merged: Config = { ...config, ...overrides };
   const doppel = await startDoppel(merged, pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' }));
   return { url: `http://127.0.0.1:${doppel.port}`, doppel, close: () => doppel.close() };
 }

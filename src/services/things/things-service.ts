@@ -243,9 +243,13 @@ export class ThingsService {
     return value;
   }
 
-  /** [ditto: if-equal] `skip` leaves an unchanged value alone and says so with 412. */
+  /**
+   * [ditto: if-equal] `skip` (and `skip-minimizing-merge`, which Doppel treats the same) leaves an
+   * unchanged value alone and says so with 412; `update`, the default, always writes.
+   */
   private skipIfEqual(cmd: ThingCommand, current: JsonValue | undefined, next: JsonValue | undefined): void {
-    if (cmd.headers['if-equal'] !== 'skip' || next === undefined) return;
+    const mode = cmd.headers['if-equal'];
+    if (mode === undefined || mode === 'update' || next === undefined) return;
     if (jsonEquals(current, next)) {
       throw new DittoError('things:precondition.failed', { header: 'if-equal', value: 'skip', etag: 'unchanged' });
     }

@@ -29,6 +29,10 @@ export async function handleThings(api: ApiRequest, reply: FastifyReply, deps: H
   if (!match.methods.includes(method)) return sendPlain(reply, 405, match.methods);
   const action = ACTION_OF[method as Exclude<HttpMethod, 'POST'>];
   if (action !== 'retrieve' && api.headers['live-channel-condition'] !== undefined) throw new DittoError('things:live.channelcondition.notallowed');
+  const ifEqual = api.headers['if-equal'];
+  if (ifEqual !== undefined && !['update', 'skip', 'skip-minimizing-merge'].includes(ifEqual)) {
+    throw new DittoError('header.invalid', { value: ifEqual, header: 'if-equal', type: 'if-equal option (update, skip, skip-minimizing-merge)' });
+  }
   let value;
   if (action === 'modify' || action === 'merge') {
     checkContentType(api.method, api.contentType);

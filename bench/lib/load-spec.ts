@@ -1,0 +1,63 @@
+// What the runner asks the load process to do, and what it answers. Both sides validate nothing
+// beyond parsing: they are the same program, only in two processes.
+
+/**
+ * `max`: autocannon as fast as it can (closed loop). `autocannon-rate`: autocannon's `overallRate`,
+ * which sends each connection's share at the start of every second, so it arrives in bursts.
+ * `paced`: an open loop of our own that spreads the requests evenly over each second and measures
+ * every latency from the moment the request was due.
+ */
+export type LoadMode = 'max' | 'autocannon-rate' | 'paced';
+
+export interface LoadSpec {
+  readonly mode: LoadMode;
+  /** `http://127.0.0.1:port`, nothing else. */
+  readonly origin: string;
+  readonly method: 'GET' | 'PUT';
+  /** Each request addresses `/api/2/things/<prefix><n><suffix>` with n uniformly random in [0, count). */
+  readonly idPrefix: string;
+  readonly idCount: number;
+  readonly suffix: string;
+  /** PUT bodies are a random integer (JSON), so every write changes the value. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly connections: number;
+  readonly durationSeconds: number;
+  /** Requests per second over all connections; for `autocannon-rate` and `paced`. */
+  readonly rate?: number;
+}
+
+export interface LatencyMs {
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly p999: number;
+  readonly max: number;
+  readonly mean: number;
+}
+
+export interface LoadResult {
+  readonly mode: LoadMode;
+  readonly connections: number;
+  readonly durationSeconds: number;
+  /** 2xx answers per second: only those count. */
+  readonly okPerSecond: number;
+  readonly ok: number;
+  readonly non2xx: number;
+  /** Connection errors and timeouts. */
+  readonly errors: number;
+  readonly statusCodes: Readonly<Record<string, number>>;
+  /** Of 2xx answers. autocannon reports whole milliseconds; `paced` is sub-millisecond. */
+  readonly latencyMs: LatencyMs;
+  /** The rate asked for, when there was one. */
+  readonly targetRate?: number;
+}
+
+export function thingPath(prefix: string, n: number, suffix = ''): string {
+  return `/api/2/things/${prefix}${n}${suffix}`;
+}
+
+export function isLoadResult(v: unknown): v is LoadResult {
+  if (typeof v !== 'object' || v === null) return false;
+  const r = v as Record<string, unknown>;
+  return typeof r['okPerSecond'] === 'number' && typeof r['latencyMs'] === 'object' && typeof r['mode'] === 'string';
+}
