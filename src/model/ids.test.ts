@@ -51,6 +51,8 @@ void test('an ID is at most 256 characters long', () => {
 void test('an empty namespace gets the default namespace on creation', () => {
   assert.equal(withDefaultNamespace(parseThingId(':my-thing'), 'org.eclipse.ditto').id, 'org.eclipse.ditto:my-thing');
   assert.equal(withDefaultNamespace(parsePolicyId(':p'), 'my.ns', 'policy').namespace, 'my.ns');
+  assert.equal(withDefaultNamespace(':t', 'org.eclipse.ditto').id, 'org.eclipse.ditto:t');
+  assert.throws(() => withDefaultNamespace('no-colon', 'ns'), rejects('things:id.invalid'));
   const given = parseThingId('x:y');
   assert.equal(withDefaultNamespace(given, 'org.eclipse.ditto'), given);
   const long = parseThingId(':' + 'x'.repeat(MAX_ID_LENGTH - 1));

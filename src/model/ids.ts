@@ -86,7 +86,8 @@ export function parseEntityId(kind: EntityKind, text: string): NamespacedId {
  * the configured default namespace. The result is checked again: the longer ID may now exceed
  * the length limit, which Ditto also reports as an invalid ID.
  */
-export function withDefaultNamespace(id: NamespacedId, defaultNamespace: string, kind: EntityKind = 'thing'): NamespacedId {
-  if (id.namespace !== '') return id;
-  return parseEntityId(kind, `${defaultNamespace}:${id.name}`);
+export function withDefaultNamespace(id: NamespacedId | string, defaultNamespace: string, kind: EntityKind = 'thing'): NamespacedId {
+  const parsed = typeof id === 'string' ? parseEntityId(kind, id) : id;
+  if (parsed.namespace !== '') return parsed;
+  return parseEntityId(kind, `${defaultNamespace}:${parsed.name}`);
 }

@@ -34,3 +34,12 @@ test('set then get returns the value, delete removes it, the input is not mutate
     }),
   );
 });
+
+test('a __proto__ key is an ordinary member', () => {
+  const root = JSON.parse('{}') as Record<string, never>;
+  const out = setAt(root, ['__proto__', 'polluted'], true);
+  assert.equal(Object.getPrototypeOf(out), Object.prototype);
+  assert.deepEqual(getAt(out, ['__proto__', 'polluted']), true);
+  assert.equal(({} as Record<string, unknown>)['polluted'], undefined);
+  assert.equal(JSON.stringify(out), '{"__proto__":{"polluted":true}}');
+});

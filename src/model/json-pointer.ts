@@ -47,7 +47,9 @@ function setIn(node: JsonValue | undefined, p: Pointer, i: number, value: JsonVa
   if (i === p.length) return value;
   const key = p[i] as string;
   const obj: JsonObject = isJsonObject(node) ? { ...node } : {};
-  obj[key] = setIn(obj[key], p, i + 1, value);
+  const child = setIn(Object.prototype.hasOwnProperty.call(obj, key) ? obj[key] : undefined, p, i + 1, value);
+  // A key named __proto__ must stay an ordinary member, never reach the prototype.
+  Object.defineProperty(obj, key, { value: child, writable: true, enumerable: true, configurable: true });
   return obj;
 }
 

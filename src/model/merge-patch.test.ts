@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { DittoError } from './errors/index.ts';
 import { isJsonObject, jsonEquals, type JsonObject, type JsonValue } from './json.ts';
 import { getAt, type Pointer } from './json-pointer.ts';
+import { setMember } from './json-keys.ts';
 import {
   applyMergePatch, compileDeletionRegex, deletionRegexSource, isRegexDeletion, MAX_DELETION_REGEX_LENGTH,
   mergePatchTouchedPaths, removeNullsForCreate,
@@ -186,15 +187,15 @@ void test('touched paths: leaves, empty objects, regex parents, scalars at the r
 function diff(from: JsonValue | undefined, to: JsonValue): JsonValue {
   if (!isJsonObject(from) || !isJsonObject(to)) return to;
   const patch: JsonObject = {};
-  for (const k of Object.keys(from)) if (!Object.prototype.hasOwnProperty.call(to, k)) patch[k] = null;
+  for (const k of Object.keys(from)) if (!Object.prototype.hasOwnProperty.call(to, k)) setMember(patch, k, null);
   for (const k of Object.keys(to)) {
     const t = to[k] as JsonValue;
     const f = Object.prototype.hasOwnProperty.call(from, k) ? from[k] : undefined;
     if (isJsonObject(t) && isJsonObject(f)) {
       const sub = diff(f, t);
-      if (isJsonObject(sub) && Object.keys(sub).length > 0) patch[k] = sub;
+      if (isJsonObject(sub) && Object.keys(sub).length > 0) setMember(patch, k, sub);
     } else if (f === undefined || !jsonEquals(f, t)) {
-      patch[k] = t;
+      setMember(patch, k, t);
     }
   }
   return patch;

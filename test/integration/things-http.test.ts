@@ -249,6 +249,14 @@ describe('bad input', () => {
     assert.equal((await call(base, 'PUT', `/api/2/things/${newId()}`, { raw: '{}' })).status, 201);
   });
 
+  test('a __proto__ key is stored as an ordinary attribute', async () => {
+    const id = newId();
+    await call(base, 'PUT', `/api/2/things/${id}`, { raw: '{"attributes":{"__proto__":{"admin":true}}}', headers: { 'content-type': 'application/json' } });
+    await call(base, 'PUT', `/api/2/things/${id}/attributes/__proto__/other`, { body: 1 });
+    const r = await call(base, 'GET', `/api/2/things/${id}/attributes`);
+    assert.equal(r.text, '{"__proto__":{"admin":true,"other":1}}');
+  });
+
   test('things over 100 kB are refused and nothing changes', async () => {
     const id = newId();
     await call(base, 'PUT', `/api/2/things/${id}`, { body: { attributes: { a: 1 } } });

@@ -2,7 +2,7 @@ import { DittoError } from '../../model/errors/index.ts';
 import { isJsonObject, type JsonObject, type JsonValue } from '../../model/json.ts';
 import { deleteAt, formatPointer, getAt, setAt } from '../../model/json-pointer.ts';
 import { applyMergePatch } from '../../model/merge-patch.ts';
-import { jsonByteLength } from '../../model/json-parse.ts';
+import { jsonCharLength } from '../../model/json-parse.ts';
 import type { StoredEntity } from '../../ports/store.ts';
 import { eventType, type ThingCommand, type ThingEvent, type ThingEventAction } from '../../signals/index.ts';
 import { notFound } from './resource-errors.ts';
@@ -38,8 +38,9 @@ function makeEvent(cmd: ThingCommand, action: ThingEventAction, revision: number
   return value === undefined ? base : { ...base, value };
 }
 
+/** [ditto: limits things max-size] Ditto measures a thing by the characters of its JSON text. */
 function checkSize(data: JsonObject, ctx: DecideContext): void {
-  const bytes = jsonByteLength(data);
+  const bytes = jsonCharLength(data);
   if (bytes > ctx.maxThingBytes) {
     throw new DittoError('things:thing.toolarge', { actualKb: Math.ceil(bytes / 1024), maxKb: Math.floor(ctx.maxThingBytes / 1024) });
   }

@@ -1,7 +1,7 @@
 import { DittoError } from '../../model/errors/index.ts';
 import { isJsonObject, type JsonObject, type JsonValue } from '../../model/json.ts';
 import { parsePolicyId } from '../../model/ids.ts';
-import { validateJsonKeys } from '../../model/json-keys.ts';
+import { setMember, validateFeatureId, validateJsonKeys } from '../../model/json-keys.ts';
 import { validateFeatureDefinition, validateThingDefinition } from '../../model/definition.ts';
 import type { ThingResource } from '../../signals/index.ts';
 
@@ -31,14 +31,9 @@ export function validateFeatures(v: JsonValue): JsonObject {
   const out: JsonObject = {};
   for (const [id, f] of Object.entries(v)) {
     validateFeatureId(id);
-    out[id] = validateFeature(f, id);
+    setMember(out, id, validateFeature(f, id));
   }
   return out;
-}
-
-export function validateFeatureId(id: string): void {
-  validateJsonKeys({ [id]: null });
-  if (id === '*') throw new DittoError('json.key.invalid', { key: id });
 }
 
 /**

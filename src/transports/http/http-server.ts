@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { DittoError, isDittoError } from '../../model/errors/index.ts';
 import type { SignalRouter } from '../../services/signal-router.ts';
@@ -76,10 +76,10 @@ function preAuthValues(req: FastifyRequest, query: URLSearchParams): string[] {
 export function buildHttpServer(deps: HttpServerDeps): FastifyInstance {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Per-request log lines would cost more than the requests themselves.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.config.maxBodyBytes,
     return503OnClosing: true,
-    maxParamLength: 8192,
   });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
