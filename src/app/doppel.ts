@@ -73,9 +73,8 @@ export async function startDoppel(config: Config, logger: Logger): Promise<Doppe
       } finally {
         clearTimeout(deadline);
       }
-      await opened.committer.close();
-      await bus.close();
       await opened.close();
+      await bus.close();
       logger.info('doppel stopped');
     })();
     return closing;

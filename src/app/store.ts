@@ -26,14 +26,18 @@ export async function openStore(config: Config, logger: Logger): Promise<OpenedS
     schema = config.postgresSchema;
     client = await openPostgresClient({ url: config.postgresUrl, schema, maxConnections: config.postgresPoolSize, logger });
     description = `postgresql ${describeUrl(config.postgresUrl)} schema ${schema}`;
-  } else if (config.dataDir === 'memory://') {
-    client = await openPgliteClient({ logger });
-    description = 'pglite in memory';
   } else {
-    client = await openPgliteClient({ dataDir: config.dataDir, logger });
-    description = `pglite ${config.dataDir}`;
+    const templateDir = config.pgliteTemplateDir;
+    const dataDir = config.dataDir === 'memory://' ? undefined : config.dataDir;
+    client = await openPgliteClient({ templateDir, logger, ...(dataDir === undefined ? {} : { dataDir }) });
+    description = `pglite ${dataDir ?? 'in memory'}`;
   }
-  const store = await SqlStore.open(client, { schema });
+  const store = await SqlStore.open(client, { schema, logger });
   const committer = new GroupCommitter(store);
-  return { store, committer, description, close: () => store.close() };
+  // Queued writes are committed before the store goes away.
+  const close = async (): Promise<void> => {
+    await committer.close();
+    await store.close();
+  };
+  return { store, committer, description, close };
 }

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { DataDirInUseError, LOCK_FILE_NAME, openPgliteClient } from '../../src/adapters/pglite/index.ts';
+import { DataDirInUseError, LOCK_FILE_NAME, openPgliteClient, pgliteTemplateFile } from '../../src/adapters/pglite/index.ts';
 import { SqlStore } from '../../src/adapters/sql/index.ts';
 import { CountingSqlClient } from '../support/counting-sql-client.ts';
 import { openTestPglite, TEST_PGLITE_TEMPLATE_DIR } from '../support/pglite.ts';
@@ -43,6 +43,22 @@ void describe('PGlite data directory', () => {
     await f.store.close();
   });
 
+  void it('caches a freshly initialised database as a template, and survives a damaged one', async () => {
+    const templateDir = await tempDir();
+    const first = await openPgliteClient({ dataDir: await tempDir(), templateDir });
+    await first.close();
+    const template = await pgliteTemplateFile(templateDir);
+    assert.ok(template !== undefined && (await stat(template)).size > 100_000, 'the template is written after initdb');
+    await writeFile(template, 'not a tarball');
+    const warnings: string[] = [];
+    const logger = { warn: (_: object, msg?: string) => void warnings.push(msg ?? ''), info: () => undefined, error: () => undefined };
+    const second = await openPgliteClient({ dataDir: await tempDir(), templateDir, logger });
+    assert.deepEqual(await second.query('SELECT 1 AS one'), [{ one: 1 }]);
+    await second.close();
+    assert.match(warnings.join(), /template/);
+    assert.ok((await stat(template)).size > 100_000, 'the damaged template is replaced');
+  });
+
   void it('refuses a second open of the same directory in this process', async () => {
     const dir = await tempDir();
     const client = await openTestPglite(dir);
@@ -53,25 +69,30 @@ void describe('PGlite data directory', () => {
     }
   });
 
-  void it('refuses a directory used by another process, and takes it over once that process is gone', async () => {
+  void it('refuses a directory used by another process; after it is killed, takes over and finds its acknowledged writes', async () => {
     const dir = await tempDir();
-    // Another Doppel-like process holding the directory open.
+    const id = freshId();
+    const e = entityAt('thing', id, 1, { fromChild: true });
+    // Another Doppel-like process: opens the directory, commits, reports, then idles until killed.
+    const src = (path: string) => JSON.stringify(new URL(path, import.meta.url).href);
     const script = `
-      const { openPgliteClient } = await import(${JSON.stringify(new URL('../../src/adapters/pglite/index.ts', import.meta.url).href)});
-      await openPgliteClient({ dataDir: ${JSON.stringify(dir)}, templateDir: ${JSON.stringify(TEST_PGLITE_TEMPLATE_DIR)} });
-      process.stdout.write('ready\\n');
+      const { openPgliteClient } = await import(${src('../../src/adapters/pglite/index.ts')});
+      const { SqlStore } = await import(${src('../../src/adapters/sql/index.ts')});
+      const client = await openPgliteClient({ dataDir: ${JSON.stringify(dir)}, templateDir: ${JSON.stringify(TEST_PGLITE_TEMPLATE_DIR)} });
+      const store = await SqlStore.open(client);
+      const [outcome] = await store.commit([[${JSON.stringify(write(e, 0))}]]);
+      process.stdout.write(outcome.ok ? 'committed\\n' : 'failed\\n');
       setInterval(() => {}, 1000);`;
     const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
     try {
-      await new Promise<void>((resolve, reject) => {
-        child.stdout.on('data', (chunk: Buffer) => {
-          if (chunk.toString().includes('ready')) resolve();
-        });
+      const said = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => resolve(chunk.toString().trim()));
         child.on('exit', (code) => reject(new Error(`holder exited early with ${code}`)));
       });
-      await assert.rejects(openPgliteClient({ dataDir: dir }), (e: unknown) => {
-        assert.ok(e instanceof DataDirInUseError);
-        assert.equal(e.message.startsWith(`data directory ${dir} is in use by process ${child.pid}`), true, e.message);
+      assert.equal(said, 'committed');
+      await assert.rejects(openPgliteClient({ dataDir: dir }), (err: unknown) => {
+        assert.ok(err instanceof DataDirInUseError);
+        assert.equal(err.message.startsWith(`data directory ${dir} is in use by process ${child.pid}`), true, err.message);
         return true;
       });
     } finally {
@@ -81,8 +102,11 @@ void describe('PGlite data directory', () => {
       await exited;
     }
     await stat(join(dir, LOCK_FILE_NAME));
-    const client = await openTestPglite(dir);
-    await client.query('SELECT 1');
-    await client.close();
+    const f = await fixture(dir);
+    try {
+      assert.deepEqual(await f.store.load('thing', id), e, 'a write acknowledged before the crash is there');
+    } finally {
+      await f.store.close();
+    }
   });
 });

@@ -4,9 +4,6 @@ import type { SqlClient, SqlQueryable, SqlRow } from '../../src/adapters/sql/ind
 export class CountingSqlClient implements SqlClient {
   transactions = 0;
   statements = 0;
-  /** Set to make the next transactions fail before they start (a store going down). */
-  failWith: Error | undefined;
-
   constructor(readonly inner: SqlClient) {}
 
   query<T extends SqlRow = SqlRow>(text: string, params?: readonly unknown[]): Promise<T[]> {
@@ -15,7 +12,6 @@ export class CountingSqlClient implements SqlClient {
   }
 
   transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T> {
-    if (this.failWith !== undefined) return Promise.reject(this.failWith);
     this.transactions++;
     return this.inner.transaction((tx) =>
       fn({

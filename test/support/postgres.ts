@@ -39,7 +39,7 @@ export async function postgresForTests(): Promise<{ readonly url: string; readon
   const a = await postgresAvailable();
   if (a.available) return { url: a.url };
   if (servicesRequired()) throw new Error(`${a.reason}, and DOPPEL_REQUIRE_SERVICES=1`);
-  console.log(`# skipping PostgreSQL tests: ${a.reason}`);
+  console.log(`skipping PostgreSQL tests: ${a.reason}`);
   return { skip: a.reason };
 }
 

@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
@@ -21,7 +21,14 @@ export interface PgliteClientOptions {
   readonly logger?: StoreLogger;
 }
 
-/** PGlite runs in this process and runs one statement at a time; transactions hold it exclusively. */
+/**
+ * PGlite runs in this process (WASM, on the main thread) and runs one statement at a time;
+ * transactions hold it exclusively. Durability: PGlite starts PostgreSQL with fsync off and its
+ * Node file system layer has no fsync, so a commit reaches the OS page cache, not the disk. It
+ * survives a crash of this process (tested with SIGKILL), not a power loss or kernel crash; a
+ * deployment that needs that runs on a PostgreSQL server.
+ * Close it after the group committer has drained.
+ */
 export class PgliteClient implements SqlClient {
   private closing: Promise<void> | undefined;
 
@@ -112,6 +119,23 @@ async function writeTemplate(db: PGlite, file: string, logger: StoreLogger | und
   }
 }
 
+/** Starts PGlite, from the template when there is one; `fromTemplate` says whether that worked. */
+async function createPglite(pgdata: string | undefined, template: Buffer | undefined, logger: StoreLogger | undefined): Promise<{ db: PGlite; fromTemplate: boolean }> {
+  const options: PGliteOptions = {};
+  if (pgdata !== undefined) options.dataDir = pgdata;
+  if (template !== undefined) {
+    try {
+      return { db: await PGlite.create({ ...options, loadDataDir: new Blob([new Uint8Array(template)]) }), fromTemplate: true };
+    } catch (e) {
+      // A damaged template must not keep the server from starting: initdb instead. The directory
+      // had no database before (no PG_VERSION), so clearing it loses nothing.
+      logger?.warn({ err: e }, 'could not start from the PGlite template; running initdb');
+      if (pgdata !== undefined) await rm(pgdata, { recursive: true, force: true });
+    }
+  }
+  return { db: await PGlite.create(options), fromTemplate: false };
+}
+
 /**
  * Opens (creating when needed) the embedded database. Refuses with DataDirInUseError when another
  * live process holds the directory's lock.
@@ -129,12 +153,9 @@ export async function openPgliteClient(options: PgliteClientOptions = {}): Promi
     const templateFile = templateDir === undefined ? undefined : await pgliteTemplateFile(templateDir);
     const fresh = pgdata === undefined || !(await exists(join(pgdata, 'PG_VERSION')));
     const template = fresh && templateFile !== undefined && (await exists(templateFile)) ? await readFile(templateFile) : undefined;
-    const pgOptions: PGliteOptions = {};
-    if (pgdata !== undefined) pgOptions.dataDir = pgdata;
-    if (template !== undefined) pgOptions.loadDataDir = new Blob([new Uint8Array(template)]);
-    const db = await PGlite.create(pgOptions);
-    if (fresh && template === undefined && templateFile !== undefined) await writeTemplate(db, templateFile, logger);
-    logger?.info({ dataDir: dataDir ?? '(memory)', fresh, fromTemplate: template !== undefined }, 'embedded database open');
+    const { db, fromTemplate } = await createPglite(pgdata, template, logger);
+    if (fresh && !fromTemplate && templateFile !== undefined) await writeTemplate(db, templateFile, logger);
+    logger?.info({ dataDir: dataDir ?? '(memory)', fresh, fromTemplate }, 'embedded database open');
     return new PgliteClient(db, lock);
   } catch (e) {
     await lock?.release();

@@ -2,7 +2,7 @@ import type { JsonObject } from '../../model/json.ts';
 import { isJsonObject } from '../../model/json.ts';
 import type { CommitOutcome, EntityType, EntityWrite, JournalEntry, Store, StoredEntity, WriteUnit } from '../../ports/store.ts';
 import { RevisionConflictError, StoreUnavailableError } from '../../services/persistence/errors.ts';
-import type { SqlClient, SqlQueryable, SqlRow } from './client.ts';
+import type { SqlClient, SqlQueryable, SqlRow, StoreLogger } from './client.ts';
 import { ensureStoreSchema, type StoreTables } from './schema.ts';
 import { encodeRound, entityKey, planRounds, validateUnit, type PlannedWrite } from './write-plan.ts';
 
@@ -19,6 +19,8 @@ export interface SqlStoreOptions {
   readonly hooks?: readonly CommitHook[];
   /** Whether `close()` closes the client too. Default true. */
   readonly closeClient?: boolean;
+  /** Told when a batch falls back to one transaction per unit. */
+  readonly logger?: StoreLogger;
 }
 
 /** Conflicting units found in one round; thrown to roll the batch transaction back. */
@@ -93,6 +95,7 @@ export class SqlStore implements Store {
   readonly tables: StoreTables;
   private readonly hooks: CommitHook[];
   private readonly closeClient: boolean;
+  private readonly logger: StoreLogger | undefined;
   private readonly sql: { readonly write: string; readonly load: string; readonly loadMany: string; readonly journal: string };
   private closing: Promise<void> | undefined;
 
@@ -110,6 +113,7 @@ export class SqlStore implements Store {
     this.tables = tables;
     this.hooks = [...(options.hooks ?? [])];
     this.closeClient = options.closeClient ?? true;
+    this.logger = options.logger;
     const select = `SELECT ${SNAPSHOT_COLUMNS} FROM ${tables.snapshot}`;
     this.sql = {
       write: writeStatement(tables),
@@ -187,6 +191,7 @@ export class SqlStore implements Store {
           for (const [i, unit] of pending) outcomes[i] = failure(e, unit);
           pending = [];
         } else {
+          this.logger?.warn({ err: e, units: pending.length }, 'batch commit failed; committing its units one by one');
           break;
         }
       }
