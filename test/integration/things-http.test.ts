@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { as, call, startTestServer, type TestServer } from '../support/doppel-server.ts';
 
 let server: TestServer;
@@ -327,6 +328,42 @@ describe('headers', () => {
   test('whoami', async () => {
     assert.deepEqual((await call(base, 'GET', '/api/2/whoami')).json, { defaultSubject: 'nginx:ditto', subjects: ['nginx:ditto'] });
     assert.deepEqual((await call(base, 'GET', '/api/2/whoami', { headers: as('pre:alice, pre:bob') })).json, { defaultSubject: 'pre:alice', subjects: ['pre:alice', 'pre:bob'] });
+  });
+
+  test('two x-ditto-pre-authenticated headers are refused', async () => {
+    const url = new URL(`${base}/api/2/whoami`);
+    const status = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request({ host: url.hostname, port: url.port, path: url.pathname, headers: { 'x-ditto-pre-authenticated': ['pre:a', 'pre:b'] } }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(status.status, 400);
+    assert.equal((JSON.parse(status.body) as { error: string }).error, 'gateway:duplicate.header.field');
+  });
+
+  test('every committed change is published on the bus, in revision order', async () => {
+    const id = newId();
+    const seen: Array<{ type: unknown; revision: unknown; path: unknown }> = [];
+    const sub = server.doppel.bus.subscribe('things.twin.events.>', (m) => {
+      if (m.payload['thingId'] === id) seen.push({ type: m.payload['type'], revision: m.payload['revision'], path: m.payload['path'] });
+    });
+    try {
+      await call(base, 'PUT', `/api/2/things/${id}`, { body: {} });
+      await Promise.all([1, 2, 3].map((v) => call(base, 'PUT', `/api/2/things/${id}/attributes/a`, { body: v })));
+      await call(base, 'PUT', `/api/2/things/${id}/attributes/a`, { body: 1, headers: { 'if-match': '"rev:99"' } });
+      await call(base, 'DELETE', `/api/2/things/${id}`);
+    } finally {
+      sub.unsubscribe();
+    }
+    assert.deepEqual(seen.map((e) => e.revision), [1, 2, 3, 4, 5]);
+    assert.equal(seen[0]?.type, 'things.events:thingCreated');
+    assert.equal(seen[1]?.type, 'things.events:attributeCreated');
+    assert.equal(seen[2]?.type, 'things.events:attributeModified');
+    assert.deepEqual(seen[4], { type: 'things.events:thingDeleted', revision: 5, path: '/' });
   });
 
   test('health', async () => {

@@ -149,7 +149,8 @@ export function evolve(state: StoredEntity | undefined, event: ThingEvent): Stor
     case 'merged': {
       const merged = applyMergePatch(getAt(base.data, path), event.value ?? null);
       data = path.length === 0 ? (merged as JsonObject) : merged === null || merged === undefined ? deleteAt(base.data, path) : setAt(base.data, path, merged);
-      data = orderThing(data);
+      // The same normalisation decideMerge applies (unknown members of a feature are dropped).
+      data = validateThing(data, event.thingId);
       break;
     }
     default:
