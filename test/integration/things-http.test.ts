@@ -273,6 +273,8 @@ describe('bad input', () => {
     assert.equal(err(r), 'headers.too.large');
     const t = await call(base, 'GET', `/api/2/things/${newId()}?timeout=61s`);
     assert.equal(err(t), 'gateway:timeout.invalid');
+    assert.equal(err(await call(base, 'GET', `/api/2/things/${newId()}?channel=live`)), 'header.notsupported');
+    assert.equal(err(await call(base, 'GET', `/api/2/things/${newId()}?channel=radio`)), 'header.invalid');
   });
 
   test('unknown paths and methods, other API versions, double slashes', async () => {

@@ -29,6 +29,13 @@ export async function handleThings(api: ApiRequest, reply: FastifyReply, deps: H
   if (!match.methods.includes(method)) return sendPlain(reply, 405, match.methods);
   const action = ACTION_OF[method as Exclude<HttpMethod, 'POST'>];
   if (action !== 'retrieve' && api.headers['live-channel-condition'] !== undefined) throw new DittoError('things:live.channelcondition.notallowed');
+  const channel = api.headers['channel'];
+  if (channel !== undefined && channel !== 'twin') {
+    // The live channel (devices answering through their twins) is not built yet; acting on the
+    // twin instead would silently do something else than asked.
+    if (channel === 'live') throw new DittoError('header.notsupported', { header: 'channel', value: channel });
+    throw new DittoError('header.invalid', { value: channel, header: 'channel', type: 'channel (twin or live)' });
+  }
   const ifEqual = api.headers['if-equal'];
   if (ifEqual !== undefined && !['update', 'skip', 'skip-minimizing-merge'].includes(ifEqual)) {
     throw new DittoError('header.invalid', { value: ifEqual, header: 'if-equal', type: 'if-equal option (update, skip, skip-minimizing-merge)' });
