@@ -39,6 +39,23 @@ export const ERROR_CATALOGUE = {
   'gateway:service.unavailable': { status: 503, message: 'The service is unavailable right now.', description: 'Try again later.' },
   'gateway:internalerror': { status: 500, message: 'An internal error occurred in the gateway.' },
   'gateway:method.notallowed': { status: 405, message: "The method '{method}' is not allowed on this resource." },
+  'gateway:jwt.issuer.notsupported': { status: 401, message: "The JWT issuer '{issuer}' is not supported.", description: 'Use a token of one of the configured OpenID Connect issuers.' },
+  'gateway:jwt.condition.failed': { status: 401, message: 'The JWT does not meet a condition the issuer configuration requires.', description: 'Check the claims of the token (e.g. its audience).' },
+  'gateway:publickey.provider.unavailable': { status: 503, message: 'The public keys of the token issuer could not be fetched.', description: 'Try again later.' },
+  'gateway:authentication.provider.unavailable': { status: 503, message: 'The authentication provider answered unexpectedly.', description: 'Try again later.' },
+  'jwt:invalid': { status: 400, message: 'The JSON Web Token is not valid.', description: '{reason}' },
+  'jwk:invalid': { status: 400, message: "The issuer's JSON Web Key '{kid}' is not valid.", description: '{reason}' },
+
+  // placeholders and `fn:` functions
+  'placeholder:unresolved': { status: 400, message: "The placeholder '{placeholder}' could not be resolved." },
+  'placeholder:function.unknown': { status: 400, message: "The function '{function}' is not known.", description: 'Supported: fn:filter, fn:default, fn:substring-before, fn:substring-after, fn:lower, fn:upper, fn:trim, fn:url-encode, fn:url-decode, fn:base64-encode, fn:base64-decode, fn:delete, fn:replace, fn:split, fn:join.' },
+  'placeholder:function.signature.invalid': { status: 400, message: "The parameters '{params}' do not fit fn:{function}.", description: 'Call it as fn:{function}{signature}.' },
+  'placeholder:function.too.complex': { status: 400, message: 'The expression chains too many functions.', description: 'Use at most {max} functions after the placeholder.' },
+
+  // Ditto Protocol adapter
+  'protocoladapter:unknown.topicpath': { status: 400, message: "The topic '{topic}' is not supported.", description: '{reason}' },
+  'protocoladapter:unknown.path': { status: 400, message: "The path '{path}' does not address anything a command, response or event can be about.", description: 'Check the path of the message.' },
+  'protocoladapter:illegal.adaptable': { status: 422, message: 'The Ditto Protocol message cannot be turned into a signal: {reason}', description: 'Check the value of the message against the topic and path.' },
 
   // things
   'things:thing.notfound': { status: 404, message: "The thing with ID '{thingId}' was not found or you may not read it.", description: notFoundHint },
@@ -108,6 +125,29 @@ export const ERROR_CATALOGUE = {
   'policies:subjectid.invalid': { status: 400, message: "The subject ID '{subjectId}' is invalid.", description: 'A subject ID has the form <issuer>:<subject>.' },
   'policies:precondition.failed': { status: 412, message: "The precondition '{header}: {value}' does not hold for the policy resource (its entity tag is {etag})." },
   'policies:precondition.notmodified': { status: 304, message: "The resource still matches '{value}' (if-none-match)." },
+  'policies:policy.toomanymodifyingrequests': { status: 429, message: "Too many modifications of the policy with ID '{policyId}' are waiting.", description: 'Slow down.' },
+  'policies:entry.notfound': { status: 404, message: "The entry '{label}' of the policy with ID '{policyId}' was not found or you may not read it.", description: notFoundHint },
+  'policies:entry.notmodifiable': { status: 403, message: "You may not modify the entry '{label}' of the policy with ID '{policyId}'.", description: notModifiableHint },
+  'policies:entry.modificationinvalid': { status: 403, message: "The change to the entry '{label}' of the policy with ID '{policyId}' would lock everyone out.", description: 'Keep WRITE on policy:/ for at least one subject without expiry.' },
+  'policies:entry.referenceconflict': { status: 409, message: "The entry '{label}' of the policy with ID '{policyId}' is still referenced by the entry '{referencingLabel}'.", description: 'Remove the reference first.' },
+  'policies:subject.notfound': { status: 404, message: "The subject '{subjectId}' of the entry '{label}' of the policy with ID '{policyId}' was not found or you may not read it.", description: notFoundHint },
+  'policies:subject.notmodifiable': { status: 403, message: "You may not modify the subject '{subjectId}' of the entry '{label}' of the policy with ID '{policyId}'.", description: notModifiableHint },
+  'policies:subjects.notfound': { status: 404, message: "The subjects of the entry '{label}' of the policy with ID '{policyId}' were not found or you may not read them.", description: notFoundHint },
+  'policies:subjects.notmodifiable': { status: 403, message: "You may not modify the subjects of the entry '{label}' of the policy with ID '{policyId}'.", description: notModifiableHint },
+  'policies:resource.notfound': { status: 404, message: "The resource '{resourceKey}' of the entry '{label}' of the policy with ID '{policyId}' was not found or you may not read it.", description: notFoundHint },
+  'policies:resource.notmodifiable': { status: 403, message: "You may not modify the resource '{resourceKey}' of the entry '{label}' of the policy with ID '{policyId}'.", description: notModifiableHint },
+  'policies:resources.notfound': { status: 404, message: "The resources of the entry '{label}' of the policy with ID '{policyId}' were not found or you may not read them.", description: notFoundHint },
+  'policies:resources.notmodifiable': { status: 403, message: "You may not modify the resources of the entry '{label}' of the policy with ID '{policyId}'.", description: notModifiableHint },
+  'policies:import.notfound': { status: 404, message: "The import of '{importedPolicyId}' in the policy with ID '{policyId}' was not found or you may not read it.", description: notFoundHint },
+  'policies:import.notmodifiable': { status: 403, message: "You may not modify the import of '{importedPolicyId}' in the policy with ID '{policyId}'.", description: notModifiableHint },
+  'policies:import.invalid': { status: 400, message: 'The policy import is invalid: {reason}' },
+  'policies:import.referenceconflict': { status: 409, message: "The import of '{importedPolicyId}' in the policy with ID '{policyId}' is still referenced by entries.", description: 'Remove the references first.' },
+  'policies:imports.notfound': { status: 404, message: "The imports of the policy with ID '{policyId}' were not found or you may not read them.", description: notFoundHint },
+  'policies:imports.notmodifiable': { status: 403, message: "You may not modify the imports of the policy with ID '{policyId}'.", description: notModifiableHint },
+  'policies:imports.toolarge': { status: 400, message: "The policy with ID '{policyId}' would have {count} imports, more than the {max} allowed." },
+  'policies:view.invalid': { status: 400, message: "The policy view '{view}' is invalid.", description: "Use 'original' or 'resolved'." },
+  'policies:action.failed': { status: 400, message: "The policy action '{action}' failed: {reason}" },
+  'placeholder:placeholder.notresolvable': { status: 400, message: "The placeholder '{placeholder}' is unknown.", description: 'Subject IDs may use {{ request:subjectId }} only.' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

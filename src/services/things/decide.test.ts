@@ -23,7 +23,7 @@ const path = fc.oneof(
 );
 const op = fc.record({ action: fc.constantFrom<ThingAction>('modify', 'merge', 'delete'), path, value });
 
-function apply(state: StoredEntity, action: ThingAction, p: string[], v: JsonValue): { next: StoredEntity; event: ThingEvent } | undefined {
+function apply(state: StoredEntity, action: ThingAction, p: readonly string[], v: JsonValue): { next: StoredEntity; event: ThingEvent } | undefined {
   const isObjectPath = p.length === 1 || (p[0] === 'features' && p.length === 2);
   let val = v;
   if (p[0] === 'definition') val = 'a:b:1';
