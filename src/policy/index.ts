@@ -1,4 +1,4 @@
-export { PERMISSIONS, RESOURCE_TYPES, entryToJson, policyToJson } from './types.ts';
+export { PERMISSIONS, RESOURCE_TYPES, canonicalEntryJson, canonicalPolicyJson, entryToJson, policyToJson } from './types.ts';
 export type {
   AllowedAddition, EntryReference, Importable, Permission, Policy, PolicyEntry, PolicyImport, PolicySubject,
   ResourcePermissions, ResourceType,
@@ -9,9 +9,17 @@ export {
 } from './names.ts';
 export type { ResourceKey } from './names.ts';
 export {
-  validateEntriesJson, validateImportJson, validateImportsJson, validatePolicyEntryJson, validatePolicyJson,
-  validateResourceJson, validateResourcesJson, validateSubjectJson, validateSubjectsJson,
+  validateAllowedAdditions, validateEntriesJson, validateImportable, validateImportJson, validateImportsJson,
+  validateNamespaces, validatePolicyEntryJson, validatePolicyJson, validateReferences, validateResourceJson,
+  validateResourcesJson, validateSubjectJson, validateSubjectsJson,
 } from './validate.ts';
 export { compilePolicy } from './enforcer.ts';
 export type { CompileOptions, PolicyEnforcer } from './enforcer.ts';
 export { createDefaultPolicy } from './default-policy.ts';
+export { MAX_IMPORTS, MAX_TRANSITIVE_DEPTH, resolvePolicy } from './imports.ts';
+export type { ImportResolution, PolicyLookup } from './imports.ts';
+export { importedLabel, resolveEntryReferences } from './references.ts';
+export { keepsPolicyManager } from './lockout.ts';
+export { earliestExpiry, expiredSubjects, formatInstant, roundUpExpiry } from './expiry.ts';
+export type { ExpiredSubject } from './expiry.ts';
+export { hasPlaceholder, resolveSubjectIdPlaceholders } from './placeholders.ts';

@@ -87,3 +87,26 @@ export function entryToJson(entry: PolicyEntry): JsonObject {
   if (entry.allowedAdditions !== undefined) out['allowedAdditions'] = [...entry.allowedAdditions];
   return out;
 }
+
+/**
+ * The JSON Ditto shows for a policy: `policyId`, `imports` (when the policy has any), then
+ * `entries`, each entry with its `importable` type spelled out (`implicit` when not given).
+ */
+export function canonicalPolicyJson(policy: Policy): JsonObject {
+  const out: JsonObject = { policyId: policy.policyId };
+  const plain = policyToJson(policy);
+  if (plain['imports'] !== undefined) out['imports'] = plain['imports'];
+  out['entries'] = Object.fromEntries(Object.entries(policy.entries).map(([label, e]) => [label, canonicalEntryJson(e)]));
+  return out;
+}
+
+/** One entry in Ditto's field order, `importable` always present. */
+export function canonicalEntryJson(entry: PolicyEntry): JsonObject {
+  const plain = entryToJson(entry);
+  const out: JsonObject = { subjects: plain['subjects'] ?? {}, resources: plain['resources'] ?? {} };
+  if (plain['namespaces'] !== undefined) out['namespaces'] = plain['namespaces'];
+  out['importable'] = entry.importable ?? 'implicit';
+  if (plain['allowedAdditions'] !== undefined) out['allowedAdditions'] = plain['allowedAdditions'];
+  if (plain['references'] !== undefined) out['references'] = plain['references'];
+  return out;
+}

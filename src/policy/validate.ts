@@ -131,12 +131,12 @@ function permissionList(label: string, key: string, json: JsonObject, effect: 'g
   return out;
 }
 
-function validateImportable(label: string, value: unknown): Importable {
+export function validateImportable(label: string, value: unknown): Importable {
   if (value === 'implicit' || value === 'explicit' || value === 'never') return value;
   throw entryError(label, "'importable' must be one of implicit, explicit or never");
 }
 
-function validateNamespaces(label: string, value: unknown): string[] {
+export function validateNamespaces(label: string, value: unknown): string[] {
   if (!Array.isArray(value) || !value.every((v): v is string => typeof v === 'string')) {
     throw entryError(label, "the 'namespaces' array must only contain strings");
   }
@@ -148,7 +148,7 @@ function validateNamespaces(label: string, value: unknown): string[] {
   return [...value];
 }
 
-function validateReferences(label: string, value: unknown): EntryReference[] {
+export function validateReferences(label: string, value: unknown): EntryReference[] {
   if (!Array.isArray(value)) throw entryError(label, "'references' must be an array");
   return value.map((ref: unknown) => {
     if (!isJsonObject(ref) || typeof ref['entry'] !== 'string') {
@@ -162,7 +162,7 @@ function validateReferences(label: string, value: unknown): EntryReference[] {
   });
 }
 
-function validateAllowedAdditions(label: string, value: unknown): AllowedAddition[] {
+export function validateAllowedAdditions(label: string, value: unknown): AllowedAddition[] {
   if (!Array.isArray(value)) throw entryError(label, "'allowedAdditions' must be an array");
   return value.map((v: unknown) => {
     if (v === 'subjects' || v === 'resources' || v === 'namespaces') return v;

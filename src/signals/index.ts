@@ -11,3 +11,15 @@ export type {
   ThingEvent,
   ThingEventAction,
 } from './thing-signals.ts';
+export { classifyPolicyPath, policyPermissionPath, POLICY_RESOURCE_NAMES } from './policy-resource.ts';
+export type { PolicyResource, PolicyResourceKind } from './policy-resource.ts';
+export { formatPolicyPath, policyCommand, policyCommandType, policyEventToJson, policyEventType } from './policy-signals.ts';
+export type {
+  CheckPermissionsCommand,
+  PolicyAction,
+  PolicyCommand,
+  PolicyCommandResult,
+  PolicyEvent,
+  PolicyEventAction,
+  PolicyView,
+} from './policy-signals.ts';

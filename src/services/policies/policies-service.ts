@@ -1,93 +1,292 @@
-import type { JsonObject } from '../../model/json.ts';
-import type { EntityWrite, Store, StoredEntity } from '../../ports/store.ts';
-import { compilePolicy, validatePolicyJson, type Policy, type PolicyEnforcer } from '../../policy/index.ts';
-import { LruCache } from '../common/lru-cache.ts';
+import { DittoError } from '../../model/errors/index.ts';
+import { jsonEquals, type JsonObject, type JsonValue } from '../../model/json.ts';
+import { getAt } from '../../model/json-pointer.ts';
+import { parsePolicyId, withDefaultNamespace } from '../../model/ids.ts';
+import {
+  canonicalPolicyJson, earliestExpiry, validateEntriesJson, validateImportJson, validateImportsJson, validatePolicyEntryJson,
+  validatePolicyJson, validateReferences, type ExpiredSubject, type Policy,
+} from '../../policy/index.ts';
+import type { Bus } from '../../ports/bus.ts';
+import type { EntityWrite, Store, StoredEntity, WriteUnit } from '../../ports/store.ts';
+import { policyEventToJson, policyPermissionPath, type PolicyCommand, type PolicyCommandResult, type PolicyEvent } from '../../signals/index.ts';
+import { KeyedQueue } from '../common/lru-cache.ts';
+import { checkEntityTags, entityTag } from '../things/preconditions.ts';
+import { decidePolicyCreate, decidePolicyDelete, decidePolicyModify, type PolicyDecision } from './policy-decide.ts';
+import { PolicyEnforcers, type PolicyHandle } from './policy-enforcers.ts';
+import { policyNotFound, policyNotModifiable } from './policy-errors.ts';
+import { checkImportsReadable, checkReferencesReadable } from './policy-import-access.ts';
+import { namespaceOfId, readableView, resolvedView, storedValue } from './policy-retrieve.ts';
+import { validatedPolicy, validatedWrite, type ValidatedWrite, type ValueContext } from './policy-values.ts';
+import { decideSweep, ExpiryTimers } from './subject-expiry.ts';
+
+export type { PolicyHandle } from './policy-enforcers.ts';
 
 export interface PoliciesServiceOptions {
   readonly cacheMaxPolicies: number;
   readonly now: () => Date;
+  readonly defaultNamespace: string;
+  readonly maxPolicyBytes: number;
+  /** Modifications waiting for one policy before more are refused with 429. */
+  readonly maxQueuedPerPolicy: number;
+  /** Subject expiries are rounded up to a multiple of this [ditto: POLICY_SUBJECT_EXPIRY_GRANULARITY]. */
+  readonly subjectExpiryGranularityMs: number;
+  /**
+   * Called after expired subjects were removed from a policy. This is where the `subjectDeletion`
+   * announcement to sessions and connections authenticated as those subjects will be sent.
+   */
+  readonly onSubjectsExpired?: (policyId: string, subjects: readonly ExpiredSubject[]) => void;
 }
 
-/** A live policy and its enforcer, compiled once per revision and namespace. */
-export interface PolicyHandle {
-  readonly entity: StoredEntity;
-  readonly policy: Policy;
-  readonly enforcer: PolicyEnforcer;
+export interface PoliciesServiceDeps {
+  readonly store: Store;
+  readonly committer: { submit(unit: WriteUnit): Promise<void> };
+  readonly bus: Bus;
 }
+
+const READ = ['READ'] as const;
+const WRITE = ['WRITE'] as const;
 
 /**
- * Loads policies and keeps their compiled enforcers. The Policies API (commands on policies)
- * builds on this; for now things create policies through `creationWrite`.
+ * Policy commands (the Policies API) and the compiled policies every other service enforces with.
+ * Modifications of one policy run one after another; retrieves read the committed state.
  */
 export class PoliciesService {
-  private readonly entities: LruCache<string, StoredEntity | null>;
-  private readonly compiled: LruCache<string, PolicyHandle>;
-  private readonly loading = new Map<string, Promise<StoredEntity | undefined>>();
-  private readonly store: Store;
+  private readonly enforcers: PolicyEnforcers;
+  private readonly queue = new KeyedQueue();
+  private readonly timers: ExpiryTimers;
+  private readonly deps: PoliciesServiceDeps;
   private readonly options: PoliciesServiceOptions;
 
-  constructor(store: Store, options: PoliciesServiceOptions) {
-    this.store = store;
+  constructor(deps: PoliciesServiceDeps, options: PoliciesServiceOptions) {
+    this.deps = deps;
     this.options = options;
-    this.entities = new LruCache(options.cacheMaxPolicies);
-    this.compiled = new LruCache(options.cacheMaxPolicies);
+    this.timers = new ExpiryTimers(options.now, (id) => void this.sweep(id));
+    this.enforcers = new PolicyEnforcers(deps.store, {
+      cacheMaxPolicies: options.cacheMaxPolicies,
+      now: options.now,
+      observe: (e) => this.timers.schedule(e.id, e.deleted ? undefined : earliestExpiry(validatePolicyJson(e.data, e.id))),
+    });
   }
 
   /** The current policy entity, or undefined when it does not exist (or was deleted). */
-  async get(policyId: string): Promise<StoredEntity | undefined> {
-    const e = await this.load(policyId);
-    return e === undefined || e.deleted ? undefined : e;
+  get(policyId: string): Promise<StoredEntity | undefined> {
+    return this.enforcers.get(policyId);
   }
 
   /** Like `get`, but a deleted policy's tombstone is returned too (its revision goes on). */
-  async load(policyId: string): Promise<StoredEntity | undefined> {
-    const cached = this.entities.get(policyId);
-    if (cached !== undefined) return cached ?? undefined;
-    let pending = this.loading.get(policyId);
-    if (pending === undefined) {
-      pending = this.store.load('policy', policyId).finally(() => this.loading.delete(policyId));
-      this.loading.set(policyId, pending);
-    }
-    const loaded = await pending;
-    this.remember(policyId, loaded ?? null);
-    return loaded;
+  load(policyId: string): Promise<StoredEntity | undefined> {
+    return this.enforcers.load(policyId);
   }
 
-  /** The compiled policy for a thing in `namespace`; undefined when the policy does not exist. */
-  async handle(policyId: string, namespace: string): Promise<PolicyHandle | undefined> {
-    const entity = await this.get(policyId);
-    if (entity === undefined) return undefined;
-    return this.compile(entity, namespace);
+  /** The compiled policy for an entity in `namespace`; undefined when the policy does not exist. 503 when it cannot be loaded. */
+  handle(policyId: string, namespace: string): Promise<PolicyHandle | undefined> {
+    return this.enforcers.handle(policyId, namespace);
   }
 
-  compile(entity: StoredEntity, namespace: string): PolicyHandle {
-    const key = `${entity.id}\u0000${namespace}`;
-    const hit = this.compiled.get(key);
-    if (hit !== undefined && hit.entity.revision === entity.revision) return hit;
-    const policy = validatePolicyJson(entity.data, entity.id);
-    const handle: PolicyHandle = { entity, policy, enforcer: compilePolicy(policy, { namespace, now: this.options.now }) };
-    this.compiled.set(key, handle);
-    return handle;
-  }
-
-  /** The write that creates `policy` (validated JSON with its policyId), after `previous` if it was deleted. */
-  creationWrite(policy: JsonObject, policyId: string, timestamp: string, previous: StoredEntity | undefined): EntityWrite {
-    const revision = (previous?.revision ?? 0) + 1;
-    const entity: StoredEntity = { type: 'policy', id: policyId, revision, created: timestamp, modified: timestamp, deleted: false, data: policy };
-    const event: JsonObject = { type: 'policies.events:policyCreated', action: 'created', policyId, path: '/', value: policy, revision, timestamp };
-    return { entity, event, expectedRevision: previous?.revision ?? 0 };
+  /** Compiles a policy state that is not committed yet (a policy created together with a thing). */
+  compile(entity: StoredEntity, namespace: string): Promise<PolicyHandle> {
+    return this.enforcers.compile(entity, namespace);
   }
 
   /** Called after a commit so the next request sees the new state. */
   committed(entity: StoredEntity): void {
-    this.remember(entity.id, entity);
+    this.enforcers.committed(entity);
   }
 
-  private remember(policyId: string, entity: StoredEntity | null): void {
-    const current = this.entities.get(policyId);
-    // A load that raced with a write must not put an older revision back.
-    if (current !== undefined && current !== null && entity !== null && current.revision > entity.revision) return;
-    if (current !== undefined && current !== null && entity === null) return;
-    this.entities.set(policyId, entity);
+  /** The write that creates `policy` (validated JSON with its policyId), after `previous` if it was deleted. */
+  creationWrite(policy: JsonObject, policyId: string, timestamp: string, previous: StoredEntity | undefined): EntityWrite {
+    const ctx = this.valueContext(undefined);
+    const data = canonicalPolicyJson(validatedPolicy(policy, policyId, ctx));
+    const revision = (previous?.revision ?? 0) + 1;
+    const entity: StoredEntity = { type: 'policy', id: policyId, revision, created: timestamp, modified: timestamp, deleted: false, data };
+    const event: JsonObject = { type: 'policies.events:policyCreated', action: 'created', policyId, path: '/', value: data, revision, timestamp };
+    return { entity, event, expectedRevision: previous?.revision ?? 0 };
+  }
+
+  handleCommand(cmd: PolicyCommand): Promise<PolicyCommandResult> {
+    parsePolicyId(cmd.policyId);
+    if (cmd.action === 'retrieve') return this.retrieve(cmd);
+    const c = cmd.path.length === 0 ? { ...cmd, policyId: withDefaultNamespace(cmd.policyId, this.options.defaultNamespace, 'policy').id } : cmd;
+    if (this.queue.pending(c.policyId) >= this.options.maxQueuedPerPolicy) {
+      return Promise.reject(new DittoError('policies:policy.toomanymodifyingrequests', { policyId: c.policyId }));
+    }
+    return this.queue.run(c.policyId, () => this.modify(c));
+  }
+
+  /** Idempotent: stops the expiry timers. */
+  close(): void {
+    this.timers.close();
+  }
+
+  private valueContext(subject: string | undefined): ValueContext {
+    return { requestSubject: subject, nowMs: this.options.now().getTime(), expiryGranularityMs: this.options.subjectExpiryGranularityMs };
+  }
+
+  private ownHandle(state: StoredEntity): Promise<PolicyHandle> {
+    return this.enforcers.handle(state.id, namespaceOfId(state.id)).then((h) => h ?? this.enforcers.compile(state, namespaceOfId(state.id)));
+  }
+
+  private async retrieve(cmd: PolicyCommand): Promise<PolicyCommandResult> {
+    const state = await this.enforcers.get(cmd.policyId);
+    if (state === undefined) throw new DittoError('policies:policy.notfound', { policyId: cmd.policyId });
+    const handle = await this.ownHandle(state);
+    const subjects = cmd.auth.subjects;
+    // [ditto: PolicyCommandEnforcement] retrieves need partial READ on the policy:/ resource.
+    if (!handle.enforcer.hasPartial('policy', policyPermissionPath(cmd.path), subjects, READ)) throw policyNotFound(cmd.policyId, cmd.resource);
+    if (cmd.view === 'resolved' && cmd.path.length === 0) {
+      // The merged view changes without this policy's revision moving: no ETag, no preconditions.
+      const value = await resolvedView(handle, state, cmd, (id) => this.enforcers.handle(id, namespaceOfId(id)));
+      return { status: 200, value, headers: { 'entity-revision': String(state.revision) } };
+    }
+    const raw = storedValue(state, cmd);
+    const tag = entityTag(cmd.path, state.revision, raw);
+    checkEntityTags(cmd.headers, tag, true, 'policies');
+    if (raw === undefined) throw policyNotFound(cmd.policyId, cmd.resource);
+    return { status: 200, value: readableView(handle, state, cmd, raw), headers: this.tagHeaders(tag, state.revision) };
+  }
+
+  private tagHeaders(tag: string | undefined, revision: number): Record<string, string> {
+    const h: Record<string, string> = { 'entity-revision': String(revision) };
+    if (tag !== undefined) h['etag'] = tag;
+    return h;
+  }
+
+  private async modify(cmd: PolicyCommand): Promise<PolicyCommandResult> {
+    const ctx = this.valueContext(cmd.auth.subjects[0]);
+    // Bodies are validated before anything else, as Ditto parses them at the edge.
+    const write = cmd.action === 'delete' ? undefined : validatedWrite(cmd, ctx);
+    const state = await this.enforcers.load(cmd.policyId);
+    const exists = state !== undefined && !state.deleted;
+    if (cmd.path.length === 0 && write !== undefined) {
+      if (!exists) return this.create(cmd, write, state);
+      if (cmd.action === 'create') throw new DittoError('policies:policy.conflict', { policyId: cmd.policyId });
+    }
+    if (!exists) throw new DittoError('policies:policy.notfound', { policyId: cmd.policyId });
+    const handle = await this.ownHandle(state);
+    this.enforceWrite(cmd, handle);
+    const timestamp = this.options.now().toISOString();
+    const decideCtx = { now: timestamp, maxPolicyBytes: this.options.maxPolicyBytes };
+    let decision: PolicyDecision | undefined;
+    if (write === undefined) {
+      checkEntityTags(cmd.headers, entityTag(cmd.path, state.revision, getAt(state.data, cmd.path)), false, 'policies');
+      decision = decidePolicyDelete(state, cmd, decideCtx);
+    } else {
+      const current = getAt(state.data, write.path);
+      checkEntityTags(cmd.headers, entityTag(write.path, state.revision, current), false, 'policies');
+      this.skipIfEqual(cmd, current, write.value);
+      await this.checkImportAccess(cmd, write);
+      decision = decidePolicyModify(state, cmd, write, decideCtx);
+    }
+    if (decision === undefined) return { status: 204, headers: { 'entity-revision': String(state.revision) } };
+    await this.commitAndPublish(decision, cmd);
+    const path = write?.path ?? cmd.path;
+    const tag = decision.next.deleted ? undefined : entityTag(path, decision.next.revision, getAt(decision.next.data, path));
+    return { status: decision.status, headers: this.tagHeaders(tag, decision.next.revision), ...(decision.value === undefined ? {} : { value: decision.value }) };
+  }
+
+  /**
+   * [ditto: authorization outcome rules] changes need unrestricted WRITE on the policy:/ resource
+   * they touch; a caller who may not read the policy at all learns nothing (404), others get 403.
+   */
+  private enforceWrite(cmd: PolicyCommand, handle: PolicyHandle): void {
+    const subjects = cmd.auth.subjects;
+    if (handle.enforcer.hasUnrestricted('policy', policyPermissionPath(cmd.path), subjects, WRITE)) return;
+    if (!handle.enforcer.hasPartial('policy', [], subjects, READ)) throw new DittoError('policies:policy.notfound', { policyId: cmd.policyId });
+    throw policyNotModifiable(cmd.policyId, cmd.resource);
+  }
+
+  /** [ditto: if-equal] `skip` leaves an unchanged value alone and says so with 412. */
+  private skipIfEqual(cmd: PolicyCommand, current: JsonValue | undefined, next: JsonValue): void {
+    const mode = cmd.headers['if-equal'];
+    if (mode === undefined || mode === 'update') return;
+    if (jsonEquals(current, next)) throw new DittoError('policies:precondition.failed', { header: 'if-equal', value: mode, etag: 'unchanged' });
+  }
+
+  private async checkImportAccess(cmd: PolicyCommand, write: ValidatedWrite): Promise<void> {
+    const subjects = cmd.auth.subjects;
+    const load = (id: string, ns: string): Promise<PolicyHandle | undefined> => this.enforcers.handle(id, ns);
+    const r = cmd.resource;
+    const v = write.value;
+    switch (r.kind) {
+      case 'policy': {
+        const policy = validatePolicyJson(v, cmd.policyId);
+        await checkImportsReadable(policy.imports ?? {}, subjects, load);
+        return checkReferencesReadable(Object.values(policy.entries), subjects, load, policy);
+      }
+      case 'imports':
+        return checkImportsReadable(validateImportsJson(v), subjects, load);
+      case 'import':
+        return checkImportsReadable({ [r.importedPolicyId]: validateImportJson(r.importedPolicyId, v) }, subjects, load);
+      case 'entries':
+        return checkReferencesReadable(Object.values(validateEntriesJson(v)), subjects, load);
+      case 'entry':
+        return checkReferencesReadable([validatePolicyEntryJson(r.label, v)], subjects, load);
+      case 'references':
+        return checkReferencesReadable([{ subjects: {}, resources: {}, references: validateReferences(r.label, v) }], subjects, load);
+      default:
+        return undefined;
+    }
+  }
+
+  private async create(cmd: PolicyCommand, write: ValidatedWrite, previous: StoredEntity | undefined): Promise<PolicyCommandResult> {
+    const data = write.value as JsonObject;
+    const timestamp = this.options.now().toISOString();
+    const transient: StoredEntity = { type: 'policy', id: cmd.policyId, revision: (previous?.revision ?? 0) + 1, created: timestamp, modified: timestamp, deleted: false, data };
+    const handle = await this.enforcers.compile(transient, namespaceOfId(cmd.policyId));
+    // [ditto: PolicyCommandEnforcement.authorizeCreatePolicy] the creator must be able to manage
+    // the new policy, unless they explicitly allow locking themselves out.
+    const lockoutAllowed = cmd.headers['allow-policy-lockout'] === 'true';
+    if (!lockoutAllowed && !handle.enforcer.hasUnrestricted('policy', [], cmd.auth.subjects, WRITE)) {
+      throw new DittoError('policies:policy.notcreatable', { policyId: cmd.policyId, reason: 'the policy would not grant you WRITE on policy:/' });
+    }
+    checkEntityTags(cmd.headers, undefined, false, 'policies');
+    await this.checkImportAccess(cmd, write);
+    const decision = decidePolicyCreate(previous, cmd, data, { now: timestamp, maxPolicyBytes: this.options.maxPolicyBytes });
+    await this.commitAndPublish(decision, cmd);
+    return { status: 201, value: decision.next.data, headers: this.tagHeaders(`"rev:${decision.next.revision}"`, decision.next.revision), createdId: cmd.policyId };
+  }
+
+  private async commitAndPublish(decision: { readonly event: PolicyEvent; readonly next: StoredEntity }, cmd: PolicyCommand | undefined): Promise<void> {
+    const write: EntityWrite = { entity: decision.next, event: policyEventToJson(decision.event), expectedRevision: decision.next.revision - 1 };
+    try {
+      await this.deps.committer.submit([write]);
+    } catch (e) {
+      if (e instanceof DittoError) throw e;
+      throw new DittoError('policies:policy.unavailable', { policyId: decision.next.id }, { cause: e });
+    }
+    this.enforcers.committed(decision.next);
+    const payload = policyEventToJson(decision.event);
+    const correlationId = cmd?.headers['correlation-id'];
+    if (correlationId !== undefined) payload['headers'] = { 'correlation-id': correlationId };
+    // policies.events.<action>.<namespace tokens>, `_` for the empty namespace (as for things).
+    this.deps.bus.publish({ subject: `policies.events.${decision.event.action}.${namespaceOfId(decision.next.id) || '_'}`, payload });
+  }
+
+  /** Removes the subjects of a policy whose expiry has passed, through the policy's queue. */
+  async sweep(policyId: string): Promise<void> {
+    try {
+      await this.queue.run(policyId, async () => {
+        const state = await this.enforcers.get(policyId);
+        if (state === undefined) return;
+        const now = this.options.now();
+        const decision = decideSweep(state, now.getTime(), now.toISOString());
+        if (decision === undefined) {
+          this.timers.schedule(policyId, earliestExpiry(validatePolicyJson(state.data, policyId)));
+          return;
+        }
+        await this.commitAndPublish(decision, undefined);
+        this.options.onSubjectsExpired?.(policyId, decision.removed);
+      });
+    } catch {
+      // A failed sweep (store unavailable) is tried again later; enforcement ignores the
+      // expired subjects meanwhile.
+      this.timers.schedule(policyId, this.options.now().getTime() + 1000);
+    }
+  }
+
+  /** The stored policy model of an existing policy, undefined when there is none. */
+  async policy(policyId: string): Promise<Policy | undefined> {
+    const e = await this.enforcers.get(policyId);
+    return e === undefined ? undefined : validatePolicyJson(e.data, policyId);
   }
 }

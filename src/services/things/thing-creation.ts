@@ -105,7 +105,7 @@ async function newPolicyPlan(
     throw new DittoError('things:policy.invalid', { thingId: cmd.thingId, reason: e.message });
   }
   const write = ctx.policies.creationWrite(policyJson, policyId, ctx.timestamp, await ctx.policies.load(policyId));
-  const handle = ctx.policies.compile(write.entity, namespaceOf(cmd.thingId));
+  const handle = await ctx.policies.compile(write.entity, namespaceOf(cmd.thingId));
   const subjects = cmd.auth.subjects;
   if (!handle.enforcer.hasUnrestricted('thing', [], subjects, ['WRITE'])) {
     throw new DittoError('things:thing.notmodifiable', { thingId: cmd.thingId });

@@ -1,6 +1,7 @@
-import { timingSafeEqual } from 'node:crypto';
-import { DittoError } from '../../model/errors/index.ts';
+import { DittoError, isDittoError } from '../../model/errors/index.ts';
 import type { AuthContext } from '../../signals/index.ts';
+import { authenticateDevops, basicCredentials, sameSecret, type DevopsAuthentication } from './devops-authentication.ts';
+import { JwtAuthenticator, type JwtVerification } from './jwt-authentication.ts';
 
 export interface BasicUser {
   readonly username: string;
@@ -12,6 +13,8 @@ export interface BasicUser {
 export interface AuthenticationConfig {
   readonly users: readonly BasicUser[];
   readonly preAuthentication: boolean;
+  /** The password of the `devops` user (DevOps and connections routes only). */
+  readonly devopsPassword?: string;
 }
 
 /** What a transport found in a request that may authenticate it. */
@@ -21,37 +24,79 @@ export interface Credentials {
   readonly preAuthenticated: readonly string[];
 }
 
-function sameSecret(a: string, b: string): boolean {
-  const ba = Buffer.from(a);
-  const bb = Buffer.from(b);
-  return ba.length === bb.length && timingSafeEqual(ba, bb);
-}
-
 function failed(reason: string): DittoError {
   return new DittoError('gateway:authentication.failed', { reason });
 }
 
+/** No issuers configured: every Bearer token names an unsupported issuer (or is no JWT at all). */
+const NO_ISSUERS = new JwtAuthenticator(new Map(), { key: () => Promise.resolve({ kind: 'unknown' }) }, { now: () => Date.now() });
+
+/**
+ * [ditto: AuthenticationChain] When several mechanisms applied and all failed: the single failure,
+ * else the first that is not a 401, else one 401 that lists them all.
+ */
+function aggregate(failures: readonly DittoError[]): DittoError {
+  const [first] = failures;
+  if (first === undefined) return failed('the request has no credentials Doppel accepts');
+  if (failures.length === 1) return first;
+  const other = failures.find((f) => f.status !== 401);
+  if (other !== undefined) return other;
+  const hints = failures.map((f) => `{ ${f.description ?? f.message} }`).join(', ');
+  return new DittoError('gateway:authentication.failed', { reason: 'several authentication mechanisms applied but none succeeded' }, { description: `Suggestions: ${hints}.` });
+}
+
 /**
  * Authenticates a request the way Ditto's gateway chain does: pre-authentication (when enabled
- * and present), then the credentials in `Authorization`. Basic results are cached because clients
- * send the same header on every request and comparing secrets costs on the hot path.
+ * and present), then a JWT (`Authorization: Bearer`), then HTTP Basic (Doppel's stand-in for the
+ * nginx in front of Ditto). Basic and JWT results are cached because clients send the same header
+ * on every request and checking it costs on the hot path.
  */
 export class Authenticator {
   private readonly config: AuthenticationConfig;
+  private readonly jwt: JwtAuthenticator;
   private readonly basicCache = new Map<string, AuthContext>();
 
-  constructor(config: AuthenticationConfig) {
+  constructor(config: AuthenticationConfig, jwt: JwtAuthenticator = NO_ISSUERS) {
     this.config = config;
+    this.jwt = jwt;
   }
 
-  authenticate(c: Credentials): AuthContext {
-    if (this.config.preAuthentication && c.preAuthenticated.length > 0) return this.preAuthenticated(c.preAuthenticated);
-    const authorization = c.authorization;
-    if (authorization === undefined || authorization === '') throw failed('the request has no credentials');
-    const space = authorization.indexOf(' ');
-    const scheme = (space < 0 ? authorization : authorization.slice(0, space)).toLowerCase();
-    if (scheme === 'basic') return this.basic(authorization);
-    throw failed(`the authentication scheme '${scheme}' is not supported here`);
+  async authenticate(c: Credentials): Promise<AuthContext> {
+    const failures: DittoError[] = [];
+    const attempt = async (f: () => AuthContext | Promise<AuthContext>): Promise<AuthContext | undefined> => {
+      try {
+        return await f();
+      } catch (e) {
+        if (!isDittoError(e)) throw e;
+        failures.push(e);
+        return undefined;
+      }
+    };
+    if (this.config.preAuthentication && c.preAuthenticated.length > 0) {
+      const ctx = await attempt(() => this.preAuthenticated(c.preAuthenticated));
+      if (ctx !== undefined) return ctx;
+    }
+    const authorization = c.authorization ?? '';
+    // [ditto: DefaultJwtExtractor] the JWT provider applies to headers starting with "Bearer".
+    if (authorization.startsWith('Bearer')) {
+      const ctx = await attempt(async () => (await this.jwt.authenticateBearer(authorization)).auth);
+      if (ctx !== undefined) return ctx;
+    } else if (basicCredentials(authorization) !== undefined) {
+      const ctx = await attempt(() => this.basic(authorization));
+      if (ctx !== undefined) return ctx;
+    }
+    throw aggregate(failures);
+  }
+
+  /** A JWT given on its own, e.g. the WebSocket's `access_token` query parameter. */
+  authenticateToken(token: string): Promise<JwtVerification> {
+    return this.jwt.verify(token);
+  }
+
+  /** DevOps Basic authentication for `/devops/...` and `/api/2/connections/...`. */
+  authenticateDevops(authorization: string | undefined): DevopsAuthentication {
+    const password = this.config.devopsPassword;
+    return password === undefined ? { ok: false, reason: 'rejected' } : authenticateDevops(authorization, password);
   }
 
   private preAuthenticated(values: readonly string[]): AuthContext {
@@ -65,13 +110,10 @@ export class Authenticator {
   private basic(header: string): AuthContext {
     const cached = this.basicCache.get(header);
     if (cached !== undefined) return cached;
-    const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon < 0) throw failed('the Basic credentials are malformed');
-    const username = decoded.slice(0, colon);
-    const password = decoded.slice(colon + 1);
-    const user = this.config.users.find((u) => u.username === username);
-    if (user === undefined || !sameSecret(user.password, password)) throw failed('the username or password is wrong');
+    const credentials = basicCredentials(header);
+    if (credentials === undefined) throw failed('the Basic credentials are malformed');
+    const user = this.config.users.find((u) => u.username === credentials.username);
+    if (user === undefined || !sameSecret(user.password, credentials.password)) throw failed('the username or password is wrong');
     const ctx: AuthContext = { subjects: user.subjects };
     if (this.basicCache.size > 1000) this.basicCache.clear();
     this.basicCache.set(header, ctx);

@@ -1,0 +1,157 @@
+import { DittoError, isDittoError } from '../../model/errors/index.ts';
+import {
+  compilePolicy, resolvePolicy, validatePolicyJson, type ImportResolution, type Policy, type PolicyEnforcer,
+} from '../../policy/index.ts';
+import type { Store, StoredEntity } from '../../ports/store.ts';
+import { LruCache } from '../common/lru-cache.ts';
+
+/** A live policy and its enforcer, compiled for one namespace with its imports resolved. */
+export interface PolicyHandle {
+  readonly entity: StoredEntity;
+  /** The policy as stored. */
+  readonly policy: Policy;
+  /** The policy as evaluated: imported entries merged in, references resolved. */
+  readonly resolved: Policy;
+  readonly enforcer: PolicyEnforcer;
+}
+
+interface Compiled {
+  readonly handle: PolicyHandle;
+  /** Every other policy the resolution read, with the revision it had (0: absent). */
+  readonly dependencies: readonly (readonly [string, number])[];
+  /** Epoch ms from which a subject has expired and the enforcer must be rebuilt. */
+  readonly staleAt: number;
+}
+
+interface Loaded {
+  readonly policy: Policy | null;
+  readonly revision: number;
+}
+
+// Import chains are at most MAX_TRANSITIVE_DEPTH deep; each round loads one more level.
+const MAX_LOAD_ROUNDS = 16;
+
+export interface PolicyEnforcersOptions {
+  readonly cacheMaxPolicies: number;
+  readonly now: () => Date;
+  /** Called with every policy state that is loaded or committed (expiry scheduling). */
+  readonly observe?: (entity: StoredEntity) => void;
+}
+
+/**
+ * Policy states and their compiled enforcers. A compiled enforcer stays valid as long as the
+ * revision of its policy, the revisions of every policy it imports (directly or transitively) and
+ * the clock (subject expiry) say so; checking that is a few map lookups, so a change of an
+ * imported policy is seen by the very next request. Loading never fails open: a store error is a
+ * 503, never a policy that seems absent.
+ */
+export class PolicyEnforcers {
+  private readonly entities: LruCache<string, StoredEntity | null>;
+  private readonly compiled: LruCache<string, Compiled>;
+  private readonly loading = new Map<string, Promise<StoredEntity | undefined>>();
+  private readonly store: Store;
+  private readonly options: PolicyEnforcersOptions;
+
+  constructor(store: Store, options: PolicyEnforcersOptions) {
+    this.store = store;
+    this.options = options;
+    this.entities = new LruCache(options.cacheMaxPolicies);
+    this.compiled = new LruCache(options.cacheMaxPolicies);
+  }
+
+  /** The current policy entity, or undefined when it does not exist (or was deleted). */
+  async get(policyId: string): Promise<StoredEntity | undefined> {
+    const e = await this.load(policyId);
+    return e === undefined || e.deleted ? undefined : e;
+  }
+
+  /** Like `get`, but a deleted policy's tombstone is returned too (its revision goes on). */
+  async load(policyId: string): Promise<StoredEntity | undefined> {
+    const cached = this.entities.get(policyId);
+    if (cached !== undefined) return cached ?? undefined;
+    let pending = this.loading.get(policyId);
+    if (pending === undefined) {
+      pending = this.store.load('policy', policyId).finally(() => this.loading.delete(policyId));
+      this.loading.set(policyId, pending);
+    }
+    let loaded: StoredEntity | undefined;
+    try {
+      loaded = await pending;
+    } catch (e) {
+      if (isDittoError(e)) throw e;
+      throw new DittoError('policies:policy.unavailable', { policyId }, { cause: e });
+    }
+    this.remember(policyId, loaded ?? null);
+    return loaded;
+  }
+
+  /** Called after a commit so the next request sees the new state. */
+  committed(entity: StoredEntity): void {
+    this.remember(entity.id, entity);
+  }
+
+  /** The compiled policy for an entity in `namespace`; undefined when the policy does not exist. */
+  async handle(policyId: string, namespace: string): Promise<PolicyHandle | undefined> {
+    const entity = await this.get(policyId);
+    if (entity === undefined) return undefined;
+    const key = `${policyId}\u0000${namespace}`;
+    const hit = this.compiled.get(key);
+    if (hit !== undefined && this.fresh(hit, entity)) return hit.handle;
+    const compiled = await this.build(entity, namespace);
+    if (this.entities.get(policyId) === entity) this.compiled.set(key, compiled);
+    return compiled.handle;
+  }
+
+  /** Compiles a state that is not (yet) the committed one, e.g. a policy about to be created. */
+  async compile(entity: StoredEntity, namespace: string): Promise<PolicyHandle> {
+    return (await this.build(entity, namespace)).handle;
+  }
+
+  private fresh(hit: Compiled, entity: StoredEntity): boolean {
+    if (hit.handle.entity.revision !== entity.revision) return false;
+    // Reading the clock only matters for policies with expiring subjects.
+    if (hit.staleAt !== Number.POSITIVE_INFINITY && this.options.now().getTime() >= hit.staleAt) return false;
+    const deps = hit.dependencies;
+    for (let i = 0; i < deps.length; i++) {
+      const [id, revision] = deps[i] as readonly [string, number];
+      const current = this.entities.get(id);
+      if (current === undefined || (current?.revision ?? 0) !== revision) return false;
+    }
+    return true;
+  }
+
+  private async build(entity: StoredEntity, namespace: string): Promise<Compiled> {
+    const policy = validatePolicyJson(entity.data, entity.id);
+    const loaded = new Map<string, Loaded>();
+    const resolution = await this.resolve(policy, loaded);
+    const enforcer = compilePolicy(resolution.policy, { namespace, now: this.options.now });
+    const dependencies = [...resolution.dependencies].map((id) => [id, loaded.get(id)?.revision ?? 0] as const);
+    return {
+      handle: { entity, policy, resolved: resolution.policy, enforcer },
+      dependencies,
+      staleAt: enforcer.nextSubjectExpiry?.getTime() ?? Number.POSITIVE_INFINITY,
+    };
+  }
+
+  /** Resolves imports, loading what the resolution asks for until nothing is missing. */
+  async resolve(policy: Policy, loaded: Map<string, Loaded> = new Map()): Promise<ImportResolution> {
+    const lookup = (id: string): Policy | null | undefined => loaded.get(id)?.policy;
+    let resolution = resolvePolicy(policy, lookup);
+    for (let round = 0; resolution.missing.size > 0 && round < MAX_LOAD_ROUNDS; round++) {
+      await Promise.all([...resolution.missing].map(async (id) => {
+        const e = await this.load(id);
+        loaded.set(id, { policy: e === undefined || e.deleted ? null : validatePolicyJson(e.data, id), revision: e?.revision ?? 0 });
+      }));
+      resolution = resolvePolicy(policy, lookup);
+    }
+    return resolution;
+  }
+
+  private remember(policyId: string, entity: StoredEntity | null): void {
+    const current = this.entities.get(policyId);
+    // A load that raced with a write must not put an older revision back.
+    if (current !== undefined && current !== null && (entity === null || current.revision > entity.revision)) return;
+    this.entities.set(policyId, entity);
+    if (entity !== null && current !== entity) this.options.observe?.(entity);
+  }
+}
