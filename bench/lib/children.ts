@@ -22,6 +22,8 @@ export interface RunningServer {
   readonly pid: number;
   readonly origin: string;
   memory(): ProcessMemory;
+  /** User plus system CPU time the process has used so far, in seconds (all its threads). */
+  cpuSeconds(): number;
   /** SIGTERM, wait for the exit (so a CPU profile gets written), SIGKILL after 20 s. Idempotent. */
   stop(): Promise<void>;
 }
@@ -33,6 +35,8 @@ export interface SpawnServerOptions {
   readonly env: Readonly<Record<string, string>>;
   /** Extra node options, e.g. --cpu-prof. */
   readonly nodeOptions?: readonly string[];
+  /** Directory to run in (and resolve `args` from); the repository by default. */
+  readonly cwd?: string;
 }
 
 /** A port that was free a moment ago (the servers take their port from the environment). */
@@ -52,6 +56,16 @@ function readMemory(pid: number): ProcessMemory {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
   return { rssMiB: Math.round(kb('VmRSS') / 102.4) / 10, hwmMiB: Math.round(kb('VmHWM') / 102.4) / 10 };
+}
+
+// /proc/<pid>/stat counts in clock ticks, 100 per second on Linux.
+const TICKS_PER_SECOND = 100;
+
+function readCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
 }
 
 /** The environment without anything Doppel would read, so the caller's shell cannot skew a run. */
@@ -101,7 +115,7 @@ async function waitHealthy(origin: string, child: ChildProcess, lines: () => str
 export async function spawnServer(options: SpawnServerOptions): Promise<RunningServer> {
   const port = await freePort();
   const child = spawn(process.execPath, [...(options.nodeOptions ?? []), '--import', 'tsx', ...options.args], {
-    cwd: REPO_ROOT,
+    cwd: options.cwd ?? REPO_ROOT,
     env: { ...cleanEnv(), ...options.env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -123,7 +137,32 @@ export async function spawnServer(options: SpawnServerOptions): Promise<RunningS
     await stop();
     throw e;
   }
-  return { name: options.name, pid, origin, memory: () => readMemory(pid), stop };
+  return { name: options.name, pid, origin, memory: () => readMemory(pid), cpuSeconds: () => readCpuSeconds(pid), stop };
+}
+
+/** Busy and total jiffies of all cores since boot, from the first line of /proc/stat. */
+function machineJiffies(): { busy: number; total: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+  const v = line.trim().split(/\s+/).slice(1).map(Number);
+  const total = v.reduce((a, b) => a + b, 0);
+  // idle and iowait are fields 4 and 5.
+  return { busy: total - (v[3] ?? 0) - (v[4] ?? 0), total };
+}
+
+/** runLoad, plus the CPU time `server` spent meanwhile and how busy the whole machine was. */
+export async function runLoadOn(server: RunningServer, spec: LoadSpec): Promise<LoadResult> {
+  const before = server.cpuSeconds();
+  const m0 = machineJiffies();
+  const r = await runLoad(spec);
+  const cpu = server.cpuSeconds() - before;
+  const m1 = machineJiffies();
+  const answered = r.ok + r.non2xx;
+  return {
+    ...r,
+    serverCpuSeconds: Math.round(cpu * 100) / 100,
+    serverCpuMicrosPerRequest: answered === 0 ? 0 : Math.round((cpu / answered) * 1e7) / 10,
+    machineBusyPercent: m1.total === m0.total ? 0 : Math.round(((m1.busy - m0.busy) / (m1.total - m0.total)) * 100),
+  };
 }
 
 /** Runs load.ts in its own process and returns what it measured. */

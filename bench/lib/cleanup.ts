@@ -18,10 +18,30 @@ export function onCleanup(what: string, undo: Undo): () => Promise<void> {
   };
 }
 
-/** Runs every registered undo, newest first; reports failures and carries on. */
-export async function cleanupAll(): Promise<void> {
-  const entries = [...undos.entries()].reverse();
-  undos.clear();
+/** A point to clean up back to with `cleanupSince`. */
+export function cleanupMark(): number {
+  return next;
+}
+
+// Cleanups run one after another: a caller that finds one in progress (say, the run ending while
+// a signal's cleanup still drops a schema) waits for it instead of exiting under it.
+let chain: Promise<void> = Promise.resolve();
+let interrupted = false;
+
+/** Whether SIGINT/SIGTERM arrived: the runner starts nothing new after that. */
+export function isInterrupted(): boolean {
+  return interrupted;
+}
+
+/** Runs every undo registered since `mark` (all by default), newest first; reports failures and carries on. */
+export function cleanupAll(mark = 0): Promise<void> {
+  chain = chain.then(() => runUndos(mark));
+  return chain;
+}
+
+async function runUndos(mark: number): Promise<void> {
+  const entries = [...undos.entries()].filter(([key]) => key >= mark).reverse();
+  for (const [key] of entries) undos.delete(key);
   for (const [, { what, undo }] of entries) {
     try {
       await undo();
@@ -39,8 +59,9 @@ export function installSignalCleanup(): void {
   installed = true;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
+      interrupted = true;
       console.error(`\n${signal}: cleaning up`);
-      cleanupAll().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+      void cleanupAll().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
     });
   }
 }

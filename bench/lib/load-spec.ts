@@ -42,14 +42,26 @@ export interface LoadResult {
   /** 2xx answers per second: only those count. */
   readonly okPerSecond: number;
   readonly ok: number;
+  /** `paced` only: 2xx answers during its unrecorded warm-up second. */
+  readonly warmupOk?: number;
   readonly non2xx: number;
   /** Connection errors and timeouts. */
   readonly errors: number;
   readonly statusCodes: Readonly<Record<string, number>>;
   /** Of 2xx answers. autocannon reports whole milliseconds; `paced` is sub-millisecond. */
   readonly latencyMs: LatencyMs;
+  /** `paced` only: from when the request was written, without waiting for the timer or a connection. */
+  readonly sendLatencyMs?: LatencyMs;
   /** The rate asked for, when there was one. */
   readonly targetRate?: number;
+  /** CPU time of the load generator itself during the phase: near 1 s per second means it was the limit. */
+  readonly loaderCpuSeconds?: number;
+  /** Filled in by the runner: CPU time the measured server used during the phase (all its threads). */
+  readonly serverCpuSeconds?: number;
+  /** serverCpuSeconds per answered request, in microseconds: far less noisy than the rates. */
+  readonly serverCpuMicrosPerRequest?: number;
+  /** How busy all the machine's cores were meanwhile (100 = every core, whoever used it). */
+  readonly machineBusyPercent?: number;
 }
 
 export function thingPath(prefix: string, n: number, suffix = ''): string {

@@ -48,7 +48,9 @@ export function describeUrl(url: string): string {
 
 async function run<T>(sql: Unsafe, text: string, params: readonly unknown[], where: string): Promise<T[]> {
   try {
-    const rows = await sql.unsafe(text, params as Param[]);
+    // The statement texts are fixed, so preparing them saves a round trip and a plan per call;
+    // the driver ignores its connection-level `prepare` option for unsafe() queries.
+    const rows = params.length === 0 ? await sql.unsafe(text) : await sql.unsafe(text, params as Param[], { prepare: true });
     return rows as unknown as T[];
   } catch (e) {
     if (isUnavailable(e)) {

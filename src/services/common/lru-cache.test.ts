@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KeyedQueue, LruCache } from './lru-cache.ts';
 
-test('the cache forgets the least recently used entry', () => {
+test('the cache forgets an entry not used lately, keeps the used one', () => {
   const c = new LruCache<string, number>(2);
   c.set('a', 1);
   c.set('b', 2);
@@ -12,6 +12,18 @@ test('the cache forgets the least recently used entry', () => {
   assert.equal(c.get('a'), 1);
   assert.equal(c.get('c'), 3);
   assert.equal(c.size, 2);
+});
+
+test('the cache never grows past its bound and replaces values in place', () => {
+  const c = new LruCache<number, number>(100);
+  for (let i = 0; i < 1000; i++) {
+    c.set(i, i);
+    if (i % 3 === 0) c.get(i);
+    assert.ok(c.size <= 100);
+  }
+  c.set(999, 7);
+  assert.equal(c.get(999), 7);
+  assert.equal(c.size, 100);
 });
 
 test('tasks of one key run in order, other keys do not wait', async () => {

@@ -1,9 +1,11 @@
 /**
- * A bounded map that forgets the least recently used entry. Map keeps insertion order, so a hit
- * re-inserts its key and the first key is always the oldest.
+ * A bounded map that forgets entries that were not used lately (second-chance "CLOCK" eviction).
+ * A hit only sets a flag: re-inserting the key on every read, as a strict LRU does, costs more
+ * than the rest of a cached read. When full, the oldest entry goes unless it was used since it was
+ * last looked at, in which case it moves to the back once.
  */
 export class LruCache<K, V> {
-  private readonly map = new Map<K, V>();
+  private readonly map = new Map<K, { value: V; used: boolean }>();
   private readonly max: number;
 
   constructor(max: number) {
@@ -11,12 +13,10 @@ export class LruCache<K, V> {
   }
 
   get(key: K): V | undefined {
-    const v = this.map.get(key);
-    if (v !== undefined) {
-      this.map.delete(key);
-      this.map.set(key, v);
-    }
-    return v;
+    const e = this.map.get(key);
+    if (e === undefined) return undefined;
+    e.used = true;
+    return e.value;
   }
 
   has(key: K): boolean {
@@ -24,11 +24,26 @@ export class LruCache<K, V> {
   }
 
   set(key: K, value: V): void {
-    this.map.delete(key);
-    this.map.set(key, value);
-    if (this.map.size > this.max) {
-      const oldest = this.map.keys().next();
-      if (oldest.done !== true) this.map.delete(oldest.value);
+    const e = this.map.get(key);
+    if (e !== undefined) {
+      e.value = value;
+      e.used = true;
+      return;
+    }
+    this.map.set(key, { value, used: false });
+    if (this.map.size > this.max) this.evict();
+  }
+
+  private evict(): void {
+    // Each pass clears one flag, so this ends within size + 1 steps.
+    for (;;) {
+      const oldest = this.map.entries().next();
+      if (oldest.done === true) return;
+      const [k, e] = oldest.value;
+      this.map.delete(k);
+      if (!e.used) return;
+      e.used = false;
+      this.map.set(k, e);
     }
   }
 

@@ -2,6 +2,7 @@ import { DittoError, isDittoError } from '../../model/errors/index.ts';
 import {
   compilePolicy, resolvePolicy, validatePolicyJson, type ImportResolution, type Policy, type PolicyEnforcer,
 } from '../../policy/index.ts';
+import type { JsonObject } from '../../model/json.ts';
 import type { Store, StoredEntity } from '../../ports/store.ts';
 import { LruCache } from '../common/lru-cache.ts';
 
@@ -15,6 +16,31 @@ export interface PolicyHandle {
   readonly enforcer: PolicyEnforcer;
 }
 
+/**
+ * Handles are cached for every policy in use, often one per thing, so they keep only the stored
+ * entity and a (shared) enforcer; the validated policy is rebuilt on the rare paths that read it.
+ * Only a policy whose evaluated form differs from the stored one (imports, references) keeps it.
+ */
+class CachedHandle implements PolicyHandle {
+  readonly entity: StoredEntity;
+  readonly enforcer: PolicyEnforcer;
+  private readonly evaluated: Policy | undefined;
+
+  constructor(entity: StoredEntity, enforcer: PolicyEnforcer, evaluated: Policy | undefined) {
+    this.entity = entity;
+    this.enforcer = enforcer;
+    this.evaluated = evaluated;
+  }
+
+  get policy(): Policy {
+    return validatePolicyJson(this.entity.data, this.entity.id);
+  }
+
+  get resolved(): Policy {
+    return this.evaluated ?? this.policy;
+  }
+}
+
 interface Compiled {
   readonly handle: PolicyHandle;
   /** Every other policy the resolution read, with the revision it had (0: absent). */
@@ -26,6 +52,34 @@ interface Compiled {
 interface Loaded {
   readonly policy: Policy | null;
   readonly revision: number;
+}
+
+/**
+ * A cached policy state that keeps its JSON as text: a policy's objects cost about five times its
+ * text, and requests only need the compiled enforcer; `data` is parsed on the rare paths that read
+ * it (policy retrieves, `fields=_policy`, compiling).
+ */
+class CompactEntity implements StoredEntity {
+  readonly type = 'policy' as const;
+  readonly id: string;
+  readonly revision: number;
+  readonly created: string;
+  readonly modified: string;
+  readonly deleted: boolean;
+  private readonly json: string;
+
+  constructor(e: StoredEntity) {
+    this.id = e.id;
+    this.revision = e.revision;
+    this.created = e.created;
+    this.modified = e.modified;
+    this.deleted = e.deleted;
+    this.json = JSON.stringify(e.data);
+  }
+
+  get data(): JsonObject {
+    return JSON.parse(this.json) as JsonObject;
+  }
 }
 
 // Import chains are at most MAX_TRANSITIVE_DEPTH deep; each round loads one more level.
@@ -48,6 +102,12 @@ export interface PolicyEnforcersOptions {
 export class PolicyEnforcers {
   private readonly entities: LruCache<string, StoredEntity | null>;
   private readonly compiled: LruCache<string, Compiled>;
+  /**
+   * Enforcers by what they evaluate (entries and namespace), shared by every policy with that
+   * content: the default policies of a user's things differ only in their IDs, and one compiled
+   * enforcer (about 4 kB, with its caches) then serves all of them.
+   */
+  private readonly pool: LruCache<string, PolicyEnforcer>;
   private readonly loading = new Map<string, Promise<StoredEntity | undefined>>();
   private readonly store: Store;
   private readonly options: PolicyEnforcersOptions;
@@ -57,6 +117,7 @@ export class PolicyEnforcers {
     this.options = options;
     this.entities = new LruCache(options.cacheMaxPolicies);
     this.compiled = new LruCache(options.cacheMaxPolicies);
+    this.pool = new LruCache(options.cacheMaxPolicies);
   }
 
   /** The current policy entity, or undefined when it does not exist (or was deleted). */
@@ -82,7 +143,9 @@ export class PolicyEnforcers {
       throw new DittoError('policies:policy.unavailable', { policyId }, { cause: e });
     }
     this.remember(policyId, loaded ?? null);
-    return loaded;
+    // Hand out the cached (compact) state, so that later identity checks see the same object.
+    const kept = this.entities.get(policyId);
+    return kept === undefined ? loaded : (kept ?? undefined);
   }
 
   /** Called after a commit so the next request sees the new state. */
@@ -124,13 +187,24 @@ export class PolicyEnforcers {
     const policy = validatePolicyJson(entity.data, entity.id);
     const loaded = new Map<string, Loaded>();
     const resolution = await this.resolve(policy, loaded);
-    const enforcer = compilePolicy(resolution.policy, { namespace, now: this.options.now });
+    const enforcer = this.enforcerFor(resolution.policy, namespace);
     const dependencies = [...resolution.dependencies].map((id) => [id, loaded.get(id)?.revision ?? 0] as const);
     return {
-      handle: { entity, policy, resolved: resolution.policy, enforcer },
+      handle: new CachedHandle(entity, enforcer, resolution.policy === policy ? undefined : resolution.policy),
       dependencies,
       staleAt: enforcer.nextSubjectExpiry?.getTime() ?? Number.POSITIVE_INFINITY,
     };
+  }
+
+  private enforcerFor(resolved: Policy, namespace: string): PolicyEnforcer {
+    // The policy ID does not change a decision; entries (with expiries) and namespace do.
+    const key = `${namespace}\u0000${JSON.stringify(resolved.entries)}`;
+    const pooled = this.pool.get(key);
+    const expiry = pooled?.nextSubjectExpiry?.getTime();
+    if (pooled !== undefined && (expiry === undefined || this.options.now().getTime() < expiry)) return pooled;
+    const enforcer = compilePolicy(resolved, { namespace, now: this.options.now });
+    this.pool.set(key, enforcer);
+    return enforcer;
   }
 
   /** Resolves imports, loading what the resolution asks for until nothing is missing. */
@@ -151,7 +225,8 @@ export class PolicyEnforcers {
     const current = this.entities.get(policyId);
     // A load that raced with a write must not put an older revision back.
     if (current !== undefined && current !== null && (entity === null || current.revision > entity.revision)) return;
-    this.entities.set(policyId, entity);
+    if (current !== undefined && current !== null && entity !== null && current.revision === entity.revision && current.deleted === entity.deleted) return;
+    this.entities.set(policyId, entity === null ? null : new CompactEntity(entity));
     if (entity !== null && current !== entity) this.options.observe?.(entity);
   }
 }

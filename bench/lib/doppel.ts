@@ -1,0 +1,82 @@
+// Starting Doppel for a run and filling it with things through its HTTP API.
+
+import { join } from 'node:path';
+import { spawnServer, type RunningServer } from './children.ts';
+import { DITTO_BASIC, forEachBounded, HttpClient, withRetries } from './http.ts';
+import { thingPath } from './load-spec.ts';
+import type { BenchStore } from './stores.ts';
+
+/** Every bench thing is `bench:thing-<n>`. */
+export const ID_PREFIX = 'bench:thing-';
+
+export interface DoppelStartOptions {
+  readonly store: BenchStore;
+  /** Where src/cli.ts is: the repository or an exported revision. */
+  readonly serverDir: string;
+  /** Write a V8 CPU profile into this directory when the server exits. */
+  readonly cpuProfDir?: string | undefined;
+  readonly nodeOptions?: readonly string[];
+  readonly name?: string;
+}
+
+export function startDoppel(options: DoppelStartOptions): Promise<RunningServer> {
+  const profiling = options.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`];
+  return spawnServer({
+    name: options.name ?? 'doppel',
+    args: [join('src', 'cli.ts')],
+    env: { DOPPEL_HOST: '127.0.0.1', DOPPEL_LOG_LEVEL: 'warn', ...options.store.env },
+    nodeOptions: [...profiling, ...(options.nodeOptions ?? [])],
+    cwd: options.serverDir,
+  });
+}
+
+/**
+ * A thing of a typical size (~450 bytes as read back): a few attributes, two features. `x` is
+ * the attribute the write scenario overwrites, so writes answer 204.
+ */
+export function thingBody(n: number): string {
+  return JSON.stringify({
+    attributes: { x: 0, serial: `SN-${String(n).padStart(8, '0')}`, manufacturer: 'ACME', location: { building: `B${n % 20}`, floor: n % 7 } },
+    features: {
+      temperature: { properties: { value: 21.5, unit: 'Cel', updated: '2025-01-01T00:00:00Z' } },
+      battery: { properties: { level: 87, charging: false } },
+    },
+  });
+}
+
+const JSON_HEADERS = { authorization: DITTO_BASIC, 'content-type': 'application/json' };
+
+/** Creates things 0..count-1 with `concurrency` requests in flight; returns the seconds it took. */
+export async function createThings(origin: string, count: number, concurrency: number): Promise<number> {
+  const client = new HttpClient(origin, concurrency);
+  const started = performance.now();
+  try {
+    await forEachBounded(count, concurrency, async (n) => {
+      const path = thingPath(ID_PREFIX, n);
+      await withRetries(() => client.call('PUT', path, JSON_HEADERS, thingBody(n)), (a) => a.status === 201 || a.status === 204, `PUT ${path}`);
+    });
+  } finally {
+    client.close();
+  }
+  return (performance.now() - started) / 1000;
+}
+
+/**
+ * Reads things 0..count-1 once each (which puts them in Doppel's cache). With `keep`, returns the
+ * bodies by request path, for the baseline server to answer the very same bytes.
+ */
+export async function readThings(origin: string, count: number, concurrency: number, keep: boolean): Promise<{ seconds: number; bodies: Record<string, string> }> {
+  const client = new HttpClient(origin, concurrency);
+  const bodies: Record<string, string> = {};
+  const started = performance.now();
+  try {
+    await forEachBounded(count, concurrency, async (n) => {
+      const path = thingPath(ID_PREFIX, n);
+      const answer = await withRetries(() => client.call('GET', path, { authorization: DITTO_BASIC }), (a) => a.status === 200, `GET ${path}`);
+      if (keep) bodies[path] = answer.body;
+    });
+  } finally {
+    client.close();
+  }
+  return { seconds: (performance.now() - started) / 1000, bodies };
+}

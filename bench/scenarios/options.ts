@@ -1,0 +1,27 @@
+import type { ServerSource } from '../lib/snapshot.ts';
+import type { StoreKind } from '../lib/stores.ts';
+
+export interface BenchOptions {
+  /** Length of each measured load phase. */
+  readonly seconds: number;
+  /** Measured phases per target; the median counts. */
+  readonly rounds: number;
+  /** An unrecorded phase first, so both servers are past JIT warm-up. */
+  readonly warmupSeconds: number;
+  /** Things for the read and write scenarios. */
+  readonly things: number;
+  /** Things for the memory scenario. */
+  readonly memoryThings: number;
+  /** Stores for the write and memory scenarios. */
+  readonly stores: readonly StoreKind[];
+  readonly postgresUrl: string;
+  /** The Doppel measured: the working tree or an exported revision. */
+  readonly server: ServerSource;
+  /** When set, the measured Doppel runs under --cpu-prof and its profile is summarised. */
+  readonly cpuProfDir: string | undefined;
+  /** When set, the memory scenario ends with a heap snapshot of the restarted server, summarised. */
+  readonly heapSnapshotDir: string | undefined;
+}
+
+/** Requests in flight while seeding. */
+export const SEED_CONCURRENCY = 64;
