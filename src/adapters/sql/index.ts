@@ -4,3 +4,4 @@ export { ensureSchema, ensureStoreSchema, storeTables } from './schema.ts';
 export type { StoreTables } from './schema.ts';
 export { SqlStore } from './sql-store.ts';
 export type { CommitHook, SqlStoreOptions } from './sql-store.ts';
+export { SqlSearchIndex } from './search-index.ts';

@@ -1,0 +1,252 @@
+import type { EntityWrite } from '../../ports/store.ts';
+import type { SearchCandidate, SearchCandidatesQuery, SearchIndex } from '../../ports/search.ts';
+import { compactParams, compileSort, indexRows, keysetCondition, rqlCondition, SqlParams } from '../../rql/sql/index.ts';
+import type { SqlClient, SqlQueryable, SqlRow } from './client.ts';
+import { ensureSchema, type StoreTables } from './schema.ts';
+import { policyGrants, searchDdl, searchTables, type SearchTables } from './search-schema.ts';
+import { isJsonObject, type JsonObject } from '../../model/json.ts';
+
+/** Index documents are sent to the database in chunks of this many things. */
+const REBUILD_BATCH = 500;
+/** Changed index rows, relative to the size at the last ANALYZE, that call for a new one. */
+const ANALYZE_FRACTION = 0.2;
+const ANALYZE_MIN_ROWS = 5_000;
+
+// PostgreSQL text holds neither U+0000 nor unpaired surrogates; the index stores them as U+FFFF
+// and U+FFFD (and the compiler's values go through the same mapping), which only ever widens a
+// match, never narrows it.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const storable = (s: string): string =>
+  s.includes('\u0000') || /[\ud800-\udfff]/.test(s) ? s.replaceAll('\u0000', '\uffff').replace(LONE_SURROGATE, '\ufffd') : s;
+
+export interface SqlSearchIndexOptions {
+  /** Told when a background ANALYZE fails (the index itself stays correct, only plans suffer). */
+  readonly onError?: (err: unknown) => void;
+}
+
+/**
+ * The search index in the store's database. Maintained by a commit hook, so it changes in the
+ * same transaction as the snapshots; queried with SQL compiled from RQL.
+ */
+export class SqlSearchIndex implements SearchIndex {
+  readonly tables: SearchTables;
+  private readonly writeThings: string;
+  private readonly clearPolicies: string;
+  private readonly analyzeStatement: string;
+  /** Index rows written since the last ANALYZE, and about how many there were then. */
+  private changedRows = 0;
+  private rowsAtAnalyze = 0;
+  private analyzing: Promise<void> | undefined;
+  private readonly writePolicies: string;
+
+  static async open(client: SqlClient, store: StoreTables, schemaName: string, options: SqlSearchIndexOptions = {}): Promise<SqlSearchIndex> {
+    const tables = searchTables(store);
+    await ensureSchema(client, schemaName, searchDdl(tables));
+    const index = new SqlSearchIndex(client, store, tables, options);
+    await index.rebuildIfNeeded();
+    await index.analyzeNow();
+    return index;
+  }
+
+  private constructor(
+    private readonly client: SqlClient,
+    private readonly store: StoreTables,
+    tables: SearchTables,
+    private readonly options: SqlSearchIndexOptions,
+  ) {
+    this.tables = tables;
+    const t = tables;
+    this.analyzeStatement = `ANALYZE ${t.thing}, ${t.value}, ${t.policySubject}, ${t.policyImport}`;
+    // One statement per commit round whatever its size. Only rows that changed are touched: a
+    // write usually changes one value of a thing, and each inserted row costs index insertions
+    // while an unchanged row costs nothing. (The DELETE does not see rows inserted by the same
+    // statement.)
+    // Plain equalities (the kind says which value column is set) so the planner can hash them.
+    const same = `r.i = o.thing_id AND r.p = o.gpath AND r.f = o.fid AND r.k = o.kind
+      AND coalesce(r.t, '') = coalesce(o.t, '') AND coalesce(r.n, 0) = coalesce(o.n, 0) AND coalesce(r.b, false) = coalesce(o.b, false)`;
+    this.writeThings = `WITH r AS (
+        SELECT * FROM json_to_recordset($4::text::json) AS r(i text, p text, f text, k smallint, t text, n float8, b boolean)
+      ), o AS MATERIALIZED (
+        SELECT v.ctid AS c, v.thing_id, v.gpath, v.fid, v.kind, v.t, v.n, v.b FROM ${t.value} v WHERE v.thing_id = ANY($1::text[])
+      ), gone AS MATERIALIZED (
+        SELECT o.* FROM o WHERE NOT EXISTS (SELECT 1 FROM r WHERE ${same})
+      ), d AS (
+        DELETE FROM ${t.value} v USING gone WHERE v.thing_id = gone.thing_id AND v.gpath = gone.gpath AND v.ctid = gone.c
+      ), dt AS (DELETE FROM ${t.thing} WHERE thing_id = ANY($1::text[]) AND NOT (thing_id = ANY($2::text[]))),
+      ut AS (INSERT INTO ${t.thing} (thing_id, namespace, policy_id, revision, created, modified)
+        SELECT * FROM json_to_recordset($3::text::json) AS x(thing_id text, namespace text, policy_id text, revision bigint, created text, modified text)
+        ON CONFLICT (thing_id) DO UPDATE SET namespace = excluded.namespace, policy_id = excluded.policy_id,
+          revision = excluded.revision, created = excluded.created, modified = excluded.modified)
+      INSERT INTO ${t.value} (thing_id, gpath, fid, kind, t, n, b)
+        SELECT i, p, f, k, t, n, b FROM r WHERE NOT EXISTS (SELECT 1 FROM o WHERE ${same})`;
+    // Two statements: primary keys would clash if old rows were deleted by the same statement.
+    this.clearPolicies = `WITH d AS (DELETE FROM ${t.policySubject} WHERE policy_id = ANY($1::text[]))
+      DELETE FROM ${t.policyImport} WHERE policy_id = ANY($1::text[])`;
+    this.writePolicies = `WITH ii AS (INSERT INTO ${t.policyImport} (policy_id, imported_id)
+        SELECT DISTINCT policy_id, imported_id FROM json_to_recordset($2::text::json) AS r(policy_id text, imported_id text))
+      INSERT INTO ${t.policySubject} (policy_id, subject, reads)
+        SELECT policy_id, subject, bool_or(reads) FROM json_to_recordset($1::text::json) AS r(policy_id text, subject text, reads boolean)
+        GROUP BY policy_id, subject`;
+  }
+
+  /** The commit hook: register with `SqlStore.addCommitHook`. */
+  readonly hook = async (tx: SqlQueryable, writes: readonly EntityWrite[]): Promise<void> => {
+    await this.indexThings(tx, writes.filter((w) => w.entity.type === 'thing').map((w) => w.entity));
+    await this.indexPolicies(tx, writes.filter((w) => w.entity.type === 'policy').map((w) => w.entity));
+  };
+
+  private async indexThings(tx: SqlQueryable, things: readonly EntityWrite['entity'][]): Promise<void> {
+    if (things.length === 0) return;
+    const live = things.filter((e) => !e.deleted);
+    const docs = live.map((e) => {
+      const policyId = e.data['policyId'];
+      const colon = e.id.indexOf(':');
+      return {
+        thing_id: e.id,
+        namespace: colon < 0 ? '' : e.id.slice(0, colon),
+        policy_id: typeof policyId === 'string' ? policyId : null,
+        revision: e.revision,
+        created: e.created,
+        modified: e.modified,
+      };
+    });
+    const rows = live.flatMap((e) => indexRows(e.data).map((r) => ({ i: e.id, p: storable(r.p), f: storable(r.f), k: r.k, t: r.t === null ? null : storable(r.t), n: r.n, b: r.b })));
+    await tx.query(this.writeThings, [things.map((e) => e.id), live.map((e) => e.id), JSON.stringify(docs), JSON.stringify(rows)]);
+    this.noteChanges(rows.length + things.length);
+  }
+
+  /**
+   * The planner needs statistics to look rows up by index rather than scan (PGlite has no
+   * autovacuum, so nothing else gathers them): after enough changes an ANALYZE runs, outside the
+   * commit transaction and one at a time.
+   */
+  private noteChanges(rows: number): void {
+    this.changedRows += rows;
+    if (this.analyzing !== undefined || this.changedRows < Math.max(ANALYZE_MIN_ROWS, this.rowsAtAnalyze * ANALYZE_FRACTION)) return;
+    this.analyzing = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.analyzeNow())
+      .catch((err: unknown) => this.options.onError?.(err))
+      .finally(() => {
+        this.analyzing = undefined;
+      });
+  }
+
+  private async analyzeNow(): Promise<void> {
+    const changed = this.changedRows;
+    await this.client.query(this.analyzeStatement);
+    const size = await this.client.query(`SELECT reltuples FROM pg_class WHERE oid = $1::regclass`, [this.tables.value]);
+    this.rowsAtAnalyze = Math.max(0, Number(size[0]?.['reltuples'] ?? 0));
+    this.changedRows -= changed;
+  }
+
+  /** Resolves when no ANALYZE is running (for an orderly close). */
+  async idle(): Promise<void> {
+    await this.analyzing;
+  }
+
+  private async indexPolicies(tx: SqlQueryable, policies: readonly EntityWrite['entity'][]): Promise<void> {
+    if (policies.length === 0) return;
+    const subjects: { policy_id: string; subject: string; reads: boolean }[] = [];
+    const imports: { policy_id: string; imported_id: string }[] = [];
+    for (const p of policies) {
+      if (p.deleted) continue;
+      const grants = policyGrants(p.data);
+      for (const [subject, reads] of grants.subjects) subjects.push({ policy_id: p.id, subject: storable(subject), reads });
+      for (const imported of grants.imports) imports.push({ policy_id: p.id, imported_id: imported });
+    }
+    await tx.query(this.clearPolicies, [policies.map((p) => p.id)]);
+    if (subjects.length > 0 || imports.length > 0) await tx.query(this.writePolicies, [JSON.stringify(subjects), JSON.stringify(imports)]);
+  }
+
+  async candidates(q: SearchCandidatesQuery): Promise<SearchCandidate[]> {
+    if (q.namespaces !== undefined && q.namespaces.length === 0) return [];
+    const t = this.tables;
+    const params = new SqlParams();
+    const subjects = params.add(q.subjects.map(storable), 'text[]');
+    const sort = compileSort(q.sort, params, { thing: 'st', valueTable: t.value, text: storable });
+    const where: string[] = ['st.policy_id IN (SELECT policy_id FROM vis)'];
+    if (q.namespaces !== undefined) where.push(`st.namespace = ANY(${params.add(q.namespaces.map(storable), 'text[]')})`);
+    if (q.filter !== undefined) {
+      const condition = rqlCondition(q.filter, params, { thing: 'st', valueTable: t.value, now: q.now, text: storable });
+      if (condition !== 'TRUE') where.push(condition);
+    }
+    if (q.after !== undefined) {
+      const after = keysetCondition(sort, q.after.map((v) => (typeof v === 'string' ? storable(v) : v)), params);
+      if (after === undefined) return [];
+      where.push(after);
+    }
+    // Policies that may grant a subject READ: its own entries, or any policy importing
+    // (transitively) one where the subject appears at all (imported entries and references).
+    const text = `WITH RECURSIVE imp(policy_id) AS (
+        SELECT i.policy_id FROM ${t.policyImport} i WHERE i.imported_id IN (SELECT policy_id FROM ${t.policySubject} WHERE subject = ANY(${subjects}))
+        UNION SELECT i.policy_id FROM ${t.policyImport} i JOIN imp ON i.imported_id = imp.policy_id
+      ), vis(policy_id) AS (
+        SELECT policy_id FROM ${t.policySubject} WHERE subject = ANY(${subjects}) AND reads UNION SELECT policy_id FROM imp
+      )
+      SELECT sn.entity_id, sn.revision, sn.created, sn.modified, sn.data, ${sort.select.join(', ')}
+      FROM ${t.thing} st ${sort.joins.join(' ')}
+      JOIN ${this.store.snapshot} sn ON sn.entity_type = 'thing' AND sn.entity_id = (st.thing_id COLLATE "default")
+      WHERE ${where.map((w) => `(${w})`).join(' AND ')}
+      ORDER BY ${sort.orderBy}
+      LIMIT ${params.add(q.limit, 'bigint')}`;
+    const statement = compactParams(text, params.values);
+    const rows = await this.client.query(statement.text, statement.values);
+    return rows.map((r) => ({ entity: entityOf(r), key: sort.keyColumns.map((c) => keyValue(r[c])) }));
+  }
+
+  /** Indexes every stored thing and policy once, when the index tables are new. */
+  private async rebuildIfNeeded(): Promise<void> {
+    const t = this.tables;
+    await this.client.transaction(async (tx) => {
+      await tx.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`doppel-search-rebuild:${t.meta}`]);
+      const done = await tx.query(`SELECT 1 FROM ${t.meta} WHERE key = 'built'`);
+      if (done.length > 0) return;
+      for (const type of ['policy', 'thing'] as const) {
+        let after = '';
+        for (;;) {
+          const rows = await tx.query(
+            `SELECT entity_type, entity_id, revision, created, modified, deleted, data FROM ${this.store.snapshot}
+             WHERE entity_type = $1 AND NOT deleted AND entity_id > $2 ORDER BY entity_id LIMIT ${REBUILD_BATCH}`,
+            [type, after],
+          );
+          const entities = rows.map(entityOf);
+          if (type === 'thing') await this.indexThings(tx, entities);
+          else await this.indexPolicies(tx, entities);
+          const last = entities[entities.length - 1];
+          if (last === undefined || rows.length < REBUILD_BATCH) break;
+          after = last.id;
+        }
+      }
+      await tx.query(`INSERT INTO ${t.meta} (key, value) VALUES ('built', $1) ON CONFLICT (key) DO NOTHING`, ['1']);
+    });
+  }
+}
+
+function entityOf(r: SqlRow): EntityWrite['entity'] {
+  return {
+    type: r['entity_type'] === 'policy' ? 'policy' : 'thing',
+    id: String(r['entity_id']),
+    revision: asNumber(r['revision']),
+    created: String(r['created']),
+    modified: String(r['modified']),
+    deleted: r['deleted'] === true,
+    data: asJsonObject(r['data']),
+  };
+}
+
+function asNumber(v: unknown): number {
+  // int8 arrives as a string from porsager/postgres and as a number from PGlite.
+  return typeof v === 'number' ? v : Number(v);
+}
+
+function asJsonObject(v: unknown): JsonObject {
+  const parsed: unknown = typeof v === 'string' ? JSON.parse(v) : v;
+  return isJsonObject(parsed) ? (parsed as JsonObject) : {};
+}
+
+/** Key values as JSON-safe scalars; every key column is cast to a type the drivers return natively. */
+function keyValue(v: unknown): unknown {
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
+  return v === null || v === undefined ? null : String(v);
+}

@@ -1,0 +1,111 @@
+import { isJsonObject, type JsonObject } from '../../model/json.ts';
+import type { StoreTables } from './schema.ts';
+
+/** Fully qualified, quoted names of the search index tables (in the store's schema). */
+export interface SearchTables {
+  readonly thing: string;
+  readonly value: string;
+  readonly policySubject: string;
+  readonly policyImport: string;
+  readonly meta: string;
+}
+
+export function searchTables(store: StoreTables): SearchTables {
+  const s = store.schema;
+  return {
+    thing: `${s}.doppel_search_thing`,
+    value: `${s}.doppel_search_value`,
+    policySubject: `${s}.doppel_search_policy_subject`,
+    policyImport: `${s}.doppel_search_policy_import`,
+    meta: `${s}.doppel_search_meta`,
+  };
+}
+
+// The per-thing row has no indexes on revision and timestamps: they change with every write, and
+// without indexes on them the row is updated in place (a HOT update, no index maintenance).
+// Text columns use the "C" collation: byte order for comparisons and sorting (as MongoDB, Ditto's
+// index), and LIKE prefixes can use the plain B-tree indexes. See docs/search.md for the design.
+export function searchDdl(t: SearchTables): string[] {
+  const name = (table: string, suffix: string): string => `${table.split('.').pop()?.replace(/"/g, '') ?? 'search'}_${suffix}`;
+  return [
+    `CREATE TABLE IF NOT EXISTS ${t.thing} (
+      thing_id text COLLATE "C" PRIMARY KEY,
+      namespace text COLLATE "C" NOT NULL,
+      policy_id text COLLATE "C",
+      revision bigint NOT NULL,
+      created text COLLATE "C" NOT NULL,
+      modified text COLLATE "C" NOT NULL)`,
+    `CREATE INDEX IF NOT EXISTS ${name(t.thing, 'policy')} ON ${t.thing} (policy_id, thing_id)`,
+    `CREATE INDEX IF NOT EXISTS ${name(t.thing, 'namespace')} ON ${t.thing} (namespace, thing_id)`,
+    `CREATE TABLE IF NOT EXISTS ${t.value} (
+      thing_id text COLLATE "C" NOT NULL,
+      gpath text COLLATE "C" NOT NULL,
+      fid text COLLATE "C" NOT NULL,
+      kind smallint NOT NULL,
+      t text COLLATE "C",
+      n float8,
+      b boolean)`,
+    `CREATE INDEX IF NOT EXISTS ${name(t.value, 'thing')} ON ${t.value} (thing_id, gpath, fid)`,
+    `CREATE INDEX IF NOT EXISTS ${name(t.value, 'text')} ON ${t.value} (gpath, t, fid) WHERE t IS NOT NULL`,
+    `CREATE INDEX IF NOT EXISTS ${name(t.value, 'number')} ON ${t.value} (gpath, n, fid) WHERE n IS NOT NULL`,
+    `CREATE INDEX IF NOT EXISTS ${name(t.value, 'kind')} ON ${t.value} (gpath, kind, fid)`,
+    // Values are strongly tied to their paths (a level is always near 87, a serial never is):
+    // joint statistics let the planner estimate `gpath = $1 AND n > $2` instead of multiplying.
+    `CREATE STATISTICS IF NOT EXISTS ${t.value.replace(/"?doppel_search_value"?$/, '"doppel_search_value_stats_n"')} (mcv) ON gpath, fid, n FROM ${t.value}`,
+    `CREATE STATISTICS IF NOT EXISTS ${t.value.replace(/"?doppel_search_value"?$/, '"doppel_search_value_stats_t"')} (mcv) ON gpath, fid, t FROM ${t.value}`,
+    `CREATE TABLE IF NOT EXISTS ${t.policySubject} (
+      policy_id text COLLATE "C" NOT NULL,
+      subject text COLLATE "C" NOT NULL,
+      reads boolean NOT NULL,
+      PRIMARY KEY (policy_id, subject))`,
+    `CREATE INDEX IF NOT EXISTS ${name(t.policySubject, 'subject')} ON ${t.policySubject} (subject, policy_id)`,
+    `CREATE TABLE IF NOT EXISTS ${t.policyImport} (
+      policy_id text COLLATE "C" NOT NULL,
+      imported_id text COLLATE "C" NOT NULL,
+      PRIMARY KEY (policy_id, imported_id))`,
+    `CREATE INDEX IF NOT EXISTS ${name(t.policyImport, 'imported')} ON ${t.policyImport} (imported_id, policy_id)`,
+    `CREATE TABLE IF NOT EXISTS ${t.meta} (key text PRIMARY KEY, value text NOT NULL)`,
+  ];
+}
+
+export interface PolicyGrants {
+  /** Every subject of the policy; true where one of its entries grants READ on some thing resource. */
+  readonly subjects: ReadonlyMap<string, boolean>;
+  /** The IDs of the policies it imports. */
+  readonly imports: readonly string[];
+}
+
+/**
+ * What the visibility pre-filter keeps of a policy. Deliberately generous: revokes, entry
+ * namespaces and subject expiry are ignored, because the exact enforcer decides afterwards; the
+ * pre-filter only has to never leave out a reader.
+ */
+export function policyGrants(policy: JsonObject): PolicyGrants {
+  const subjects = new Map<string, boolean>();
+  const entries = policy['entries'];
+  // An entry that grants READ and takes subjects from other entries (references) may give any
+  // subject of this policy READ.
+  let readingReferences = false;
+  if (isJsonObject(entries)) {
+    for (const entry of Object.values(entries)) {
+      if (!isJsonObject(entry)) continue;
+      const resources = entry['resources'];
+      let reads = false;
+      if (isJsonObject(resources)) {
+        for (const [key, perms] of Object.entries(resources)) {
+          if (!key.startsWith('thing:') || !isJsonObject(perms)) continue;
+          const grant = perms['grant'];
+          if (Array.isArray(grant) && grant.includes('READ')) reads = true;
+        }
+      }
+      const references = entry['references'];
+      if (reads && Array.isArray(references) && references.length > 0) readingReferences = true;
+      const entrySubjects = entry['subjects'];
+      if (!isJsonObject(entrySubjects)) continue;
+      for (const subject of Object.keys(entrySubjects)) subjects.set(subject, (subjects.get(subject) ?? false) || reads);
+    }
+  }
+  if (readingReferences) for (const subject of subjects.keys()) subjects.set(subject, true);
+  const imports = policy['imports'];
+  return { subjects, imports: isJsonObject(imports) ? Object.keys(imports) : [] };
+}

@@ -1,0 +1,34 @@
+import type { RqlFilter } from '../rql/ast.ts';
+import type { SortField } from '../rql/sql/index.ts';
+import type { StoredEntity } from './store.ts';
+
+/** One page of candidates for a search, in sort order, after a keyset position. */
+export interface SearchCandidatesQuery {
+  /** Undefined: every thing. */
+  readonly filter: RqlFilter | undefined;
+  /** Undefined: all namespaces; empty: none. */
+  readonly namespaces: readonly string[] | undefined;
+  readonly sort: readonly SortField[];
+  /** The caller's subjects: only things whose policy may grant one of them READ are candidates. */
+  readonly subjects: readonly string[];
+  /** The key of the last row already seen (from `SearchCandidate.key`); undefined: from the start. */
+  readonly after: readonly unknown[] | undefined;
+  readonly limit: number;
+  /** The instant time placeholders resolve to. */
+  readonly now: Date;
+}
+
+export interface SearchCandidate {
+  /** The committed thing, read in the same statement as the index. */
+  readonly entity: StoredEntity;
+  /** The thing's sort key: where the next batch starts. */
+  readonly key: readonly unknown[];
+}
+
+/**
+ * The search index. Candidates are a superset of the things whose readable view matches the
+ * filter (see docs/search.md): the search service decides each one exactly.
+ */
+export interface SearchIndex {
+  candidates(query: SearchCandidatesQuery): Promise<SearchCandidate[]>;
+}

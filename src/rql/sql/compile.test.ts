@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { parseRqlFilter } from '../index.ts';
+import { likePrefix, prefixUpperBound, rqlToSql, toSqlLike } from './compile.ts';
+import { SqlParams } from './params.ts';
+import { indexRows } from './rows.ts';
+import { compileSort, keysetCondition } from './sort.ts';
+
+const NOW = new Date('2024-05-06T07:08:09.000Z');
+const sql = (filter: string): { text: string; values: readonly unknown[] } =>
+  rqlToSql(parseRqlFilter(filter), { thing: 't', valueTable: 'v_table', now: NOW });
+const IN_VALUES = (where: string): string => `t.thing_id IN (SELECT v.thing_id FROM v_table v WHERE ${where})`;
+
+describe('RQL -> SQL', () => {
+  test('special fields compare their columns, with types checked at compile time', () => {
+    assert.deepEqual(sql('eq(thingId,"a:b")'), { text: 't.thing_id = $1::text', values: ['a:b'] });
+    assert.deepEqual(sql('gt(_revision,3)'), { text: 't.revision > $1::float8', values: [3] });
+    assert.deepEqual(sql('eq(_revision,"3")'), { text: 'FALSE', values: [] });
+    assert.deepEqual(sql('eq(namespace,"a")'), { text: 't.namespace = $1::text', values: ['a'] });
+    assert.deepEqual(sql('in(thingId,"a:1","a:2",3)'), { text: 't.thing_id = ANY($1::text[])', values: [['a:1', 'a:2']] });
+    assert.deepEqual(sql('ne(thingId,5)'), { text: 't.thing_id IS NOT NULL', values: [] });
+    assert.deepEqual(sql('exists(policyId)'), { text: 't.policy_id IS NOT NULL', values: [] });
+    assert.deepEqual(sql('lt(_created,time:now)'), { text: 't.created < $1::text', values: ['2024-05-06T07:08:09.000Z'] });
+  });
+
+  test('value fields look up typed value rows by generic path and feature ID', () => {
+    assert.deepEqual(sql('eq(attributes/a/b,1)'), {
+      text: IN_VALUES('v.gpath = $1::text AND v.fid = $2::text AND v.kind = 2 AND v.n = $3::float8'),
+      values: ['attributes/a/b', '', 1],
+    });
+    assert.deepEqual(sql('eq(features/lamp/properties/on,true)').values, ['features/*/properties/on', 'lamp', true]);
+    const wildcard = sql('eq(features/*/properties/on,true)');
+    assert.equal(wildcard.text, IN_VALUES('v.gpath = $1::text AND v.kind = 1 AND v.b = $2::boolean'));
+    assert.deepEqual(sql('eq(attributes/x,null)').text, IN_VALUES('v.gpath = $1::text AND v.fid = $2::text AND v.kind = 0'));
+    assert.deepEqual(sql('gt(attributes/x,null)'), { text: 'FALSE', values: [] });
+    assert.deepEqual(sql('exists(attributes/x)').text, IN_VALUES('v.gpath = $1::text AND v.fid = $2::text'));
+    assert.match(sql('in(attributes/x,1,"a")').text, /\(v\.kind = 2 AND v\.n = \$3::float8\) OR \(v\.kind = 3 AND v\.t = \$4::text\)/);
+  });
+
+  test('ne requires existence; on one path also that no value equals', () => {
+    const one = sql('ne(attributes/x,"a")');
+    assert.match(one.text, /AND NOT t\.thing_id IN/);
+    const wildcard = sql('ne(features/*/properties/x,"a")');
+    assert.doesNotMatch(wildcard.text, /NOT/);
+  });
+
+  test('like becomes LIKE with an index range for its prefix; ilike folds ASCII only', () => {
+    const like = sql('like(attributes/s,"ab*c?")');
+    assert.match(like.text, /\(v\.kind = 3\) AND \(v\.t >= \$3::text AND v\.t < \$4::text AND v\.t LIKE \$5::text\)/);
+    assert.deepEqual(like.values.slice(2), ['ab', 'ac', 'ab%c_']);
+    assert.deepEqual(sql('ilike(attributes/s,"AB*")').values.slice(2), ['ab%']);
+    assert.match(sql('ilike(attributes/s,"AB*")').text, /lower\(v\.t\) LIKE/);
+    assert.equal(sql('ilike(attributes/s,"Ä*")').text, IN_VALUES('v.gpath = $1::text AND v.fid = $2::text AND v.kind = 3'));
+    assert.equal(toSqlLike('50%_\\*'), '50\\%\\_\\\\%');
+    assert.equal(likePrefix('*x'), '');
+    assert.equal(prefixUpperBound('a\u{10ffff}'), 'b');
+  });
+
+  test('hidden fields: negations restrict only always visible fields, empty never restricts others', () => {
+    assert.deepEqual(sql('not(eq(attributes/x,1))'), { text: 'TRUE', values: [] });
+    assert.deepEqual(sql('empty(attributes/x)'), { text: 'TRUE', values: [] });
+    assert.deepEqual(sql('not(eq(thingId,"a:b"))'), { text: 'NOT (t.thing_id = $1::text)', values: ['a:b'] });
+    assert.deepEqual(sql('not(not(eq(attributes/x,1)))').values, ['attributes/x', '', 1]);
+    assert.deepEqual(sql('and(eq(thingId,"a:b"),not(exists(attributes/x)))'), { text: 't.thing_id = $1::text', values: ['a:b'] });
+    // Values of conditions folded away are dropped too (PostgreSQL cannot type unused parameters).
+    assert.deepEqual(sql('or(eq(thingId,"a:b"),empty(attributes/x))'), { text: 'TRUE', values: [] });
+    assert.deepEqual(sql('or(exists(attributes/a),not(empty(features/f2)))'), { text: 'TRUE', values: [] });
+    assert.deepEqual(sql('eq(_metadata/x,1)'), { text: 'TRUE', values: [] });
+  });
+
+  test('and/or fold constants', () => {
+    assert.deepEqual(sql('and(eq(_revision,"x"),eq(thingId,"a:b"))'), { text: 'FALSE', values: [] });
+    assert.equal(sql('or(eq(thingId,"a:b"),eq(thingId,"a:c"))').text, '(t.thing_id = $1::text) OR (t.thing_id = $2::text)');
+  });
+});
+
+describe('index rows', () => {
+  test('flatten attributes, features (by ID) and arrays under their own path', () => {
+    const rows = indexRows({
+      thingId: 'a:b',
+      policyId: 'a:b',
+      definition: 'd:e:1',
+      attributes: { tags: ['x', [1]], list: [{ room: 'k' }], o: {} },
+      features: { lamp: { properties: { on: true } } },
+      _metadata: { ignored: 1 },
+    });
+    const brief = rows.map((r) => [r.p, r.f, r.k, r.t ?? r.n ?? r.b]);
+    assert.deepEqual(brief, [
+      ['definition', '', 3, 'd:e:1'],
+      ['attributes', '', 4, 3],
+      ['attributes/tags', '', 5, 2],
+      ['attributes/tags', '', 3, 'x'],
+      ['attributes/tags', '', 2, 1],
+      ['attributes/list', '', 5, 1],
+      ['attributes/list', '', 4, 1],
+      ['attributes/list/room', '', 3, 'k'],
+      ['attributes/o', '', 4, 0],
+      ['features', '', 4, 1],
+      ['features/*', 'lamp', 4, 1],
+      ['features/*/properties', 'lamp', 4, 1],
+      ['features/*/properties/on', 'lamp', 1, true],
+    ]);
+  });
+});
+
+describe('sort and keyset', () => {
+  test('column sorts end with the thing ID; value sorts join the smallest or largest value', () => {
+    const params = new SqlParams();
+    const sort = compileSort([{ pointer: ['_revision'], direction: 'desc' }], params, { thing: 't', valueTable: 'v' });
+    assert.equal(sort.orderBy, 't.revision::float8 DESC, t.thing_id ASC');
+    assert.deepEqual(sort.keyColumns, ['k0', 'k1']);
+    const after = keysetCondition(sort, [3, 'a:b'], params);
+    assert.equal(after, '(t.revision::float8 < $1::float8) OR (t.revision::float8 = $1::float8 AND t.thing_id > $2::text)');
+    assert.equal(keysetCondition(sort, ['x', 'a:b'], new SqlParams()), undefined);
+    assert.equal(keysetCondition(sort, [3], new SqlParams()), undefined);
+
+    const p2 = new SqlParams();
+    const byValue = compileSort([{ pointer: ['attributes', 'n'], direction: 'asc' }, { pointer: ['thingId'], direction: 'desc' }], p2, { thing: 't', valueTable: 'v' });
+    assert.equal(byValue.joins.length, 1);
+    assert.match(byValue.joins[0] as string, /LEFT JOIN LATERAL .* ORDER BY 1 ASC, 2 ASC, 3 ASC, 4 ASC LIMIT 1\) j0 ON TRUE/);
+    assert.equal(byValue.keyColumns.length, 5);
+    assert.match(byValue.orderBy, /t\.thing_id DESC$/);
+    assert.deepEqual(p2.values, ['attributes/n', '']);
+  });
+});

@@ -1,0 +1,10 @@
+export { rqlCondition, rqlToSql, likePrefix, prefixUpperBound, toSqlLike } from './compile.ts';
+export type { RqlSqlOptions } from './compile.ts';
+export { compactParams, SqlParams } from './params.ts';
+export type { SqlFragment } from './params.ts';
+export { ALWAYS_VISIBLE, indexPathOf, KIND, THING_COLUMNS } from './paths.ts';
+export type { IndexPath } from './paths.ts';
+export { indexRows } from './rows.ts';
+export type { IndexRow } from './rows.ts';
+export { compileSort, keysetCondition } from './sort.ts';
+export type { CompiledSort, SortField } from './sort.ts';
