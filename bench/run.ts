@@ -11,6 +11,7 @@ import { exportRevision, workingTree } from './lib/snapshot.ts';
 import { assertLoopback, DEFAULT_POSTGRES_URL, type StoreKind } from './lib/stores.ts';
 import { memoryScenario } from './scenarios/memory.ts';
 import type { BenchOptions } from './scenarios/options.ts';
+import { policyReadsScenario } from './scenarios/policy-reads.ts';
 import { readsScenario } from './scenarios/reads.ts';
 import { writesScenario } from './scenarios/writes.ts';
 
@@ -18,16 +19,17 @@ const SCENARIOS = {
   reads: readsScenario,
   writes: writesScenario,
   memory: memoryScenario,
+  'policy-reads': policyReadsScenario,
 } as const satisfies Record<string, (o: BenchOptions) => Promise<object>>;
 type Scenario = keyof typeof SCENARIOS;
 
 function usage(): string {
-  return `usage: npm run bench -- <reads|writes|memory|all> [options]
+  return `usage: npm run bench -- <reads|writes|memory|policy-reads|all> [options]
   --store pglite|postgres   writes and memory on one store only (default: both)
   --seconds N               length of each measured load phase (default 10)
   --rounds N                measured phases per target, median reported (default 3)
   --warmup N                unrecorded warm-up phase, seconds (default 3)
-  --things N                things for reads and writes (default 10000)
+  --things N                things for reads and writes (default 10000); policy-reads: half each policy
   --memory-things N         things for memory (default 100000)
   --postgres-url URL        default ${DEFAULT_POSTGRES_URL} (BENCH_POSTGRES_URL); loopback only
   --revision REV            measure a committed revision (git archive to a temporary directory)
