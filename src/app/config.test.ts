@@ -32,3 +32,12 @@ test('users with several subjects', () => {
     { username: 'b', password: 'q', subjects: ['nginx:b'] },
   ]);
 });
+
+test('JWT issuers: JSON validated at start; plain HTTP only with the http protocol', () => {
+  assert.deepEqual(loadConfig({}).oauthIssuers, []);
+  assert.equal(loadConfig({}).oauthProtocol, 'https');
+  const json = JSON.stringify({ local: { issuer: 'http://127.0.0.1:9000/realms/x', 'auth-subjects': ['{{ jwt:sub }}'] } });
+  assert.equal(loadConfig({ DOPPEL_OAUTH_ISSUERS: json, DOPPEL_OAUTH_PROTOCOL: 'http' }).oauthIssuers[0]?.prefix, 'local');
+  assert.throws(() => loadConfig({ DOPPEL_OAUTH_ISSUERS: json }), (e: unknown) => e instanceof ConfigError && /plain HTTP/.test(e.message));
+  assert.throws(() => loadConfig({ DOPPEL_OAUTH_ISSUERS: '{"a":{}}' }), (e: unknown) => e instanceof ConfigError && /DOPPEL_OAUTH_ISSUERS/.test(e.message));
+});

@@ -1,12 +1,13 @@
 import type { BasicUser } from '../transports/common/authentication.ts';
+import { oidcProblems, parseOidcIssuers, type OidcIssuerConfig } from '../transports/common/oidc-config.ts';
 
-type Kind = 'int' | 'bool' | 'string' | 'optional-string' | 'users';
+type Kind = 'int' | 'bool' | 'string' | 'optional-string' | 'users' | 'oauth-issuers';
 
 interface Setting<K extends Kind> {
   readonly kind: K;
   readonly env: string;
   readonly flag: string;
-  readonly default: K extends 'int' ? number : K extends 'bool' ? boolean : K extends 'users' ? string : K extends 'optional-string' ? undefined : string;
+  readonly default: K extends 'int' ? number : K extends 'bool' ? boolean : K extends 'optional-string' ? undefined : string;
   readonly doc: string;
   readonly min?: number;
 }
@@ -22,9 +23,13 @@ export const SETTINGS = {
   postgresPoolSize: { kind: 'int', env: 'DOPPEL_POSTGRES_POOL_SIZE', flag: '--postgres-pool-size', default: 10, min: 1, doc: 'PostgreSQL connections.' },
   users: { kind: 'users', env: 'DOPPEL_USERS', flag: '--users', default: 'ditto:ditto=nginx:ditto', doc: 'HTTP Basic users: user:password=subject[|subject...], comma-separated.' },
   devopsPassword: { kind: 'string', env: 'DOPPEL_DEVOPS_PASSWORD', flag: '--devops-password', default: 'foobar', doc: 'Password of the devops user (DevOps and connections APIs).' },
+  oauthIssuers: { kind: 'oauth-issuers', env: 'DOPPEL_OAUTH_ISSUERS', flag: '--oauth-issuers', default: '{}', doc: 'OpenID Connect issuers whose JWTs are accepted (JSON, like Ditto\'s openid-connect-issuers).' },
+  oauthProtocol: { kind: 'string', env: 'DOPPEL_OAUTH_PROTOCOL', flag: '--oauth-protocol', default: 'https', doc: 'https, or http to allow plain-HTTP issuers (development only).' },
   preAuthentication: { kind: 'bool', env: 'DOPPEL_PRE_AUTHENTICATION', flag: '--pre-authentication', default: false, doc: 'Trust the x-ditto-pre-authenticated header (only behind a proxy that sets it).' },
   defaultNamespace: { kind: 'string', env: 'DOPPEL_DEFAULT_NAMESPACE', flag: '--default-namespace', default: 'org.eclipse.ditto', doc: 'Namespace for created IDs without one.' },
   maxThingSizeBytes: { kind: 'int', env: 'DOPPEL_MAX_THING_SIZE_BYTES', flag: '--max-thing-size-bytes', default: 102_400, min: 1, doc: 'Largest thing (serialised JSON).' },
+  maxPolicySizeBytes: { kind: 'int', env: 'DOPPEL_MAX_POLICY_SIZE_BYTES', flag: '--max-policy-size-bytes', default: 102_400, min: 1, doc: 'Largest policy (serialised JSON).' },
+  policySubjectExpiryGranularityMs: { kind: 'int', env: 'DOPPEL_POLICY_SUBJECT_EXPIRY_GRANULARITY_MS', flag: '--policy-subject-expiry-granularity-ms', default: 3_600_000, min: 0, doc: 'Policy subject expiries are rounded up to a multiple of this (Ditto: POLICY_SUBJECT_EXPIRY_GRANULARITY, 1h); 0 keeps them as given.' },
   maxHeadersBytes: { kind: 'int', env: 'DOPPEL_MAX_HEADERS_BYTES', flag: '--max-headers-bytes', default: 5_120, min: 1, doc: 'Largest set of Ditto headers of a request.' },
   maxBodyBytes: { kind: 'int', env: 'DOPPEL_MAX_BODY_BYTES', flag: '--max-body-bytes', default: 1_048_576, min: 1, doc: 'Largest HTTP request body.' },
   maxJsonDepth: { kind: 'int', env: 'DOPPEL_MAX_JSON_DEPTH', flag: '--max-json-depth', default: 64, min: 1, doc: 'Deepest nesting of JSON accepted.' },
@@ -32,13 +37,19 @@ export const SETTINGS = {
   cacheMaxThings: { kind: 'int', env: 'DOPPEL_CACHE_MAX_THINGS', flag: '--cache-max-things', default: 200_000, min: 1, doc: 'Things kept in memory.' },
   cacheMaxPolicies: { kind: 'int', env: 'DOPPEL_CACHE_MAX_POLICIES', flag: '--cache-max-policies', default: 100_000, min: 1, doc: 'Policies kept in memory (compiled).' },
   maxQueuedPerThing: { kind: 'int', env: 'DOPPEL_MAX_QUEUED_PER_THING', flag: '--max-queued-per-thing', default: 100, min: 1, doc: 'Modifications waiting for one thing before 429.' },
+  searchMaxScanMs: { kind: 'int', env: 'DOPPEL_SEARCH_MAX_SCAN_MS', flag: '--search-max-scan-ms', default: 10_000, min: 1, doc: 'How long one search or count may check candidates before it answers 408 thing-search:query.time.exceeded.' },
+  streamingMaxBufferedBytes: { kind: 'int', env: 'DOPPEL_STREAMING_MAX_BUFFERED_BYTES', flag: '--streaming-max-buffered-bytes', default: 1_048_576, min: 1, doc: 'Unsent bytes a WebSocket session or SSE stream may hold before further change notifications to it are dropped.' },
+  wsPingIntervalMs: { kind: 'int', env: 'DOPPEL_WS_PING_INTERVAL_MS', flag: '--ws-ping-interval-ms', default: 30_000, min: 1, doc: 'Idle WebSocket sessions are pinged this often (Ditto: 30 s); one that does not answer is closed.' },
+  wsThrottlingEnabled: { kind: 'bool', env: 'DOPPEL_WS_THROTTLING_ENABLED', flag: '--ws-throttling-enabled', default: false, doc: 'Limit the messages a WebSocket session may send (Ditto: GATEWAY_WEBSOCKET_THROTTLING_ENABLED).' },
+  wsThrottlingLimit: { kind: 'int', env: 'DOPPEL_WS_THROTTLING_LIMIT', flag: '--ws-throttling-limit', default: 100, min: 1, doc: 'Messages per interval when throttling (25 % more are tolerated before 429).' },
+  wsThrottlingIntervalMs: { kind: 'int', env: 'DOPPEL_WS_THROTTLING_INTERVAL_MS', flag: '--ws-throttling-interval-ms', default: 1_000, min: 1, doc: 'The throttling interval.' },
   shutdownTimeoutMs: { kind: 'int', env: 'DOPPEL_SHUTDOWN_TIMEOUT_MS', flag: '--shutdown-timeout-ms', default: 10_000, min: 0, doc: 'How long a stop waits for in-flight requests.' },
   logLevel: { kind: 'string', env: 'DOPPEL_LOG_LEVEL', flag: '--log-level', default: 'info', doc: 'trace, debug, info, warn, error, fatal or silent.' },
   devMode: { kind: 'bool', env: 'DOPPEL_DEV_MODE', flag: '--dev-mode', default: true, doc: 'Development mode: default passwords are accepted without a warning.' },
 } as const satisfies Record<string, Setting<Kind>>;
 
 type Settings = typeof SETTINGS;
-type ValueOf<S> = S extends { kind: 'int' } ? number : S extends { kind: 'bool' } ? boolean : S extends { kind: 'users' } ? readonly BasicUser[] : S extends { kind: 'optional-string' } ? string | undefined : string;
+type ValueOf<S> = S extends { kind: 'int' } ? number : S extends { kind: 'bool' } ? boolean : S extends { kind: 'users' } ? readonly BasicUser[] : S extends { kind: 'oauth-issuers' } ? readonly OidcIssuerConfig[] : S extends { kind: 'optional-string' } ? string | undefined : string;
 export type Config = { readonly [K in keyof Settings]: ValueOf<Settings[K]> };
 
 export class ConfigError extends Error {
@@ -84,10 +95,14 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
     const raw = flags.get(s.flag) ?? env[s.env];
     const where = flags.has(s.flag) ? s.flag : s.env;
     try {
-      out[key] = raw === undefined || raw === '' ? (s.kind === 'users' ? parseUsers(String(s.default)) : s.default) : parseValue(s, raw);
+      out[key] = raw === undefined || raw === '' ? (s.kind === 'users' || s.kind === 'oauth-issuers' ? parseValue(s, String(s.default)) : s.default) : parseValue(s, raw);
     } catch (e) {
       problems.push(`${where}: ${(e as Error).message}`);
     }
+  }
+  if (problems.length === 0) {
+    const where = `${SETTINGS.oauthIssuers.env} / ${SETTINGS.oauthProtocol.env}`;
+    problems.push(...oidcProblems(out['oauthIssuers'] as readonly OidcIssuerConfig[], String(out['oauthProtocol'])).map((p) => `${where}: ${p}`));
   }
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   return Object.freeze(out) as Config;
@@ -107,6 +122,8 @@ function parseValue(s: Setting<Kind>, raw: string): unknown {
       throw new Error(`'${raw}' is not true or false`);
     case 'users':
       return parseUsers(raw);
+    case 'oauth-issuers':
+      return parseOidcIssuers(raw);
     default:
       return raw;
   }

@@ -4,11 +4,16 @@ import type { Logger } from 'pino';
 import { MemoryBus } from '../adapters/memory-bus/index.ts';
 import type { Bus } from '../ports/bus.ts';
 import type { Store } from '../ports/store.ts';
+import { NotificationHub } from '../services/notifications/index.ts';
 import { PoliciesService } from '../services/policies/policies-service.ts';
+import { SearchService } from '../services/search/search-service.ts';
 import { SignalRouter } from '../services/signal-router.ts';
 import { ThingsService } from '../services/things/things-service.ts';
-import { Authenticator } from '../transports/common/authentication.ts';
+import { StreamingMetrics } from '../transports/common/streaming.ts';
 import { buildHttpServer } from '../transports/http/http-server.ts';
+import { createSseEndpoint } from '../transports/sse/sse-endpoint.ts';
+import { attachWebSocketEndpoint } from '../transports/ws/ws-endpoint.ts';
+import { createAuthenticator } from './authentication.ts';
 import type { Config } from './config.ts';
 import { openStore, type OpenedStore } from './store.ts';
 
@@ -18,6 +23,10 @@ export interface Doppel {
   readonly store: Store;
   readonly bus: Bus;
   readonly things: ThingsService;
+  readonly policies: PoliciesService;
+  /** Change notifications (WebSocket and SSE subscribers). */
+  readonly notifications: NotificationHub;
+  readonly streaming: StreamingMetrics;
   /** The port actually listened on (useful with port 0). */
   readonly port: number;
   close(): Promise<void>;
@@ -28,7 +37,17 @@ export async function startDoppel(config: Config, logger: Logger): Promise<Doppe
   const opened: OpenedStore = await openStore(config, logger);
   const bus = new MemoryBus((err) => logger.error({ err }, 'bus subscriber failed'));
   const now = (): Date => new Date();
-  const policies = new PoliciesService(opened.store, { cacheMaxPolicies: config.cacheMaxPolicies, now });
+  const policies = new PoliciesService(
+    { store: opened.store, committer: opened.committer, bus },
+    {
+      cacheMaxPolicies: config.cacheMaxPolicies,
+      now,
+      defaultNamespace: config.defaultNamespace,
+      maxPolicyBytes: config.maxPolicySizeBytes,
+      maxQueuedPerPolicy: config.maxQueuedPerThing,
+      subjectExpiryGranularityMs: config.policySubjectExpiryGranularityMs,
+    },
+  );
   const things = new ThingsService(
     { store: opened.store, committer: opened.committer, bus, policies },
     {
@@ -39,14 +58,34 @@ export async function startDoppel(config: Config, logger: Logger): Promise<Doppe
       now,
     },
   );
-  const router = new SignalRouter(things);
-  const users = [...config.users, { username: 'devops', password: config.devopsPassword, subjects: ['nginx:devops'] }];
+  const search = new SearchService(
+    { index: opened.search, policies },
+    { now, clockMs: () => performance.now(), maxScanMs: config.searchMaxScanMs },
+  );
+  const router = new SignalRouter(things, policies, search);
+  const notifications = new NotificationHub(
+    {
+      peekThing: (id) => things.peek(id),
+      loadThing: (id) => things.load(id),
+      enforcer: async (policyId, namespace) => (await policies.handle(policyId, namespace))?.enforcer,
+    },
+    { now, onError: (err, thingId) => logger.error({ err, thingId }, 'change notification failed') },
+  );
+  notifications.start(bus);
+  const streaming = new StreamingMetrics();
+  const sse = createSseEndpoint({
+    hub: notifications,
+    logger: logger.child({ module: 'sse' }),
+    metrics: streaming,
+    config: { heartbeatMs: 1_000, maxBufferedBytes: config.streamingMaxBufferedBytes },
+  });
+  const authenticator = createAuthenticator(config, logger);
   if (!config.devMode && config.devopsPassword === 'foobar') {
     logger.warn('the devops user has the default password; set DOPPEL_DEVOPS_PASSWORD');
   }
   const http = buildHttpServer({
     router,
-    authenticator: new Authenticator({ users, preAuthentication: config.preAuthentication }),
+    authenticator,
     healthy: () => opened.store.ping().then(() => true, () => false),
     logger,
     uuid: randomUUID,
@@ -56,6 +95,23 @@ export async function startDoppel(config: Config, logger: Logger): Promise<Doppe
       maxJsonDepth: config.maxJsonDepth,
       maxTimeoutMs: config.maxTimeoutMs,
       defaultNamespace: config.defaultNamespace,
+    },
+    eventStreams: sse.handler,
+  });
+  const ws = attachWebSocketEndpoint(http.server, {
+    router,
+    hub: notifications,
+    authenticator,
+    logger: logger.child({ module: 'ws' }),
+    uuid: randomUUID,
+    metrics: streaming,
+    config: {
+      maxMessageBytes: config.maxBodyBytes,
+      maxBufferedBytes: config.streamingMaxBufferedBytes,
+      pingIntervalMs: config.wsPingIntervalMs,
+      maxInFlightCommands: 100,
+      throttling: { enabled: config.wsThrottlingEnabled, limit: config.wsThrottlingLimit, intervalMs: config.wsThrottlingIntervalMs },
+      protocol: { maxHeadersBytes: config.maxHeadersBytes, maxTimeoutMs: config.maxTimeoutMs, json: { maxDepth: config.maxJsonDepth } },
     },
   });
   await http.listen({ port: config.port, host: config.host });
@@ -69,15 +125,20 @@ export async function startDoppel(config: Config, logger: Logger): Promise<Doppe
       // Stop accepting, let in-flight requests finish (fastify waits for them), then the writes, then the store.
       const deadline = setTimeout(() => http.server.closeAllConnections(), config.shutdownTimeoutMs);
       try {
+        // Streams never finish on their own: end them first, then wait for the requests.
+        sse.close();
+        await ws.close();
         await http.close();
       } finally {
         clearTimeout(deadline);
       }
+      notifications.close();
+      policies.close();
       await opened.close();
       await bus.close();
       logger.info('doppel stopped');
     })();
     return closing;
   };
-  return { http, store: opened.store, bus, things, port, close };
+  return { http, store: opened.store, bus, things, policies, notifications, streaming, port, close };
 }

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import { openPgliteClient } from '../adapters/pglite/index.ts';
 import { describeUrl, openPostgresClient } from '../adapters/postgres/index.ts';
-import { SqlStore, type SqlClient } from '../adapters/sql/index.ts';
+import { SqlSearchIndex, SqlStore, type SqlClient } from '../adapters/sql/index.ts';
+import type { SearchIndex } from '../ports/search.ts';
 import type { Store } from '../ports/store.ts';
 import { GroupCommitter } from '../services/persistence/index.ts';
 import type { Config } from './config.ts';
@@ -9,6 +10,8 @@ import type { Config } from './config.ts';
 export interface OpenedStore {
   readonly store: Store;
   readonly committer: GroupCommitter;
+  /** Kept in the commit transaction of every write (a commit hook). */
+  readonly search: SearchIndex;
   /** For logs: which store this is, without secrets. */
   readonly description: string;
   close(): Promise<void>;
@@ -33,11 +36,15 @@ export async function openStore(config: Config, logger: Logger): Promise<OpenedS
     description = `pglite ${dataDir ?? 'in memory'}`;
   }
   const store = await SqlStore.open(client, { schema, logger });
+  // Registered before the first commit: the index changes in the same transaction as the snapshots.
+  const search = await SqlSearchIndex.open(client, store.tables, schema, { onError: (err) => logger.warn({ err }, 'search index ANALYZE failed') });
+  store.addCommitHook(search.hook);
   const committer = new GroupCommitter(store);
   // Queued writes are committed before the store goes away.
   const close = async (): Promise<void> => {
     await committer.close();
+    await search.idle();
     await store.close();
   };
-  return { store, committer, description, close };
+  return { store, committer, search, description, close };
 }

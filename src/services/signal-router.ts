@@ -1,5 +1,11 @@
-import type { JsonValue } from '../model/json.ts';
-import type { RetrieveThingsCommand, ThingCommand, ThingCommandResult } from '../signals/index.ts';
+import type { JsonObject, JsonValue } from '../model/json.ts';
+import type {
+  CheckPermissionsCommand, PolicyCommand, PolicyCommandResult, RetrieveThingsCommand, SearchThingsCommand, SearchThingsPage,
+  ThingCommand, ThingCommandResult,
+} from '../signals/index.ts';
+import { checkPermissions } from './policies/check-permissions.ts';
+import type { PoliciesService } from './policies/policies-service.ts';
+import type { SearchService } from './search/search-service.ts';
 import type { ThingsService } from './things/things-service.ts';
 
 /**
@@ -9,9 +15,25 @@ import type { ThingsService } from './things/things-service.ts';
  */
 export class SignalRouter {
   private readonly things: ThingsService;
+  private readonly policies: PoliciesService;
+  private readonly search: SearchService | undefined;
 
-  constructor(things: ThingsService) {
+  constructor(things: ThingsService, policies: PoliciesService, search?: SearchService) {
     this.things = things;
+    this.policies = policies;
+    this.search = search;
+  }
+
+  /** QueryThings: one page of the readable things that match. */
+  dispatchSearchThings(cmd: SearchThingsCommand): Promise<SearchThingsPage> {
+    if (this.search === undefined) return Promise.reject(new Error('search is not configured'));
+    return this.search.query(cmd);
+  }
+
+  /** CountThings: how many readable things match. */
+  dispatchCountThings(cmd: SearchThingsCommand): Promise<number> {
+    if (this.search === undefined) return Promise.reject(new Error('search is not configured'));
+    return this.search.count(cmd);
   }
 
   dispatchThingCommand(cmd: ThingCommand): Promise<ThingCommandResult> {
@@ -20,5 +42,20 @@ export class SignalRouter {
 
   dispatchRetrieveThings(cmd: RetrieveThingsCommand): Promise<JsonValue[]> {
     return this.things.retrieveMany(cmd);
+  }
+
+  dispatchPolicyCommand(cmd: PolicyCommand): Promise<PolicyCommandResult> {
+    return this.policies.handleCommand(cmd);
+  }
+
+  dispatchCheckPermissions(cmd: CheckPermissionsCommand): Promise<JsonObject> {
+    return checkPermissions(cmd, {
+      policyIdOfThing: async (thingId) => {
+        const state = await this.things.load(thingId);
+        const policyId = state === undefined || state.deleted ? undefined : state.data['policyId'];
+        return typeof policyId === 'string' ? policyId : undefined;
+      },
+      handle: (policyId, namespace) => this.policies.handle(policyId, namespace),
+    });
   }
 }

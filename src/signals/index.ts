@@ -23,3 +23,4 @@ export type {
   PolicyEventAction,
   PolicyView,
 } from './policy-signals.ts';
+export type { SearchThingsCommand, SearchThingsPage } from './search-signals.ts';

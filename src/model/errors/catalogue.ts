@@ -32,6 +32,10 @@ export const ERROR_CATALOGUE = {
   'entity.notcreatable': { status: 403, message: 'The entity could not be created.' },
   'rql.expression.invalid': { status: 400, message: 'The RQL expression is invalid: {reason}', description: 'Check the RQL syntax.' },
 
+  // search
+  'thing-search:search.option.invalid': { status: 400, message: 'The search option is invalid: {reason}', description: 'Options are sort(+a,-b), size(n) with n up to 200, cursor(c) or limit(offset,count).' },
+  'thing-search:query.time.exceeded': { status: 408, message: 'The search took longer than {timeoutMs}ms.', description: 'Narrow the filter with indexed fields, or ask for fewer results.' },
+
   // gateway
   'gateway:authentication.failed': { status: 401, message: 'Authentication failed: {reason}', description: 'Provide valid credentials (HTTP Basic, a Bearer token, or pre-authentication where enabled).' },
   'gateway:duplicate.header.field': { status: 400, message: "The header '{header}' must be given exactly once." },
@@ -43,6 +47,9 @@ export const ERROR_CATALOGUE = {
   'gateway:jwt.condition.failed': { status: 401, message: 'The JWT does not meet a condition the issuer configuration requires.', description: 'Check the claims of the token (e.g. its audience).' },
   'gateway:publickey.provider.unavailable': { status: 503, message: 'The public keys of the token issuer could not be fetched.', description: 'Try again later.' },
   'gateway:authentication.provider.unavailable': { status: 503, message: 'The authentication provider answered unexpectedly.', description: 'Try again later.' },
+  'gateway:websocket.session.expired': { status: 401, message: 'The WebSocket session expired because the JWT it was authenticated with has expired.', description: 'Send a fresh token with JWT-TOKEN?jwtToken=<token> before the current one expires.' },
+  'gateway:websocket.session.closed': { status: 403, message: 'The WebSocket session was closed because its authorization changed or the refreshed token is invalid.', description: 'Open a new session; a refreshed token must name the same subjects.' },
+  'gateway:streaming.session.aborted': { status: 500, message: 'The streaming session was aborted because the service is shutting down.', description: 'Reconnect.' },
   'jwt:invalid': { status: 400, message: 'The JSON Web Token is not valid.', description: '{reason}' },
   'jwk:invalid': { status: 400, message: "The issuer's JSON Web Key '{kid}' is not valid.", description: '{reason}' },
 

@@ -76,9 +76,21 @@ export class ThingsService {
       pending = this.deps.store.load('thing', thingId).finally(() => this.loading.delete(thingId));
       this.loading.set(thingId, pending);
     }
-    const loaded = await pending;
+    let loaded: StoredEntity | undefined;
+    try {
+      loaded = await pending;
+    } catch (e) {
+      // Never fail open: a thing that cannot be loaded is unavailable, not absent.
+      if (e instanceof DittoError) throw e;
+      throw new DittoError('things:thing.unavailable', { thingId }, { cause: e });
+    }
     this.remember(thingId, loaded ?? null);
     return loaded;
+  }
+
+  /** The cached committed state, without I/O; undefined when not cached (change notifications). */
+  peek(thingId: string): StoredEntity | undefined {
+    return this.cache.get(thingId) ?? undefined;
   }
 
   private remember(thingId: string, state: StoredEntity | null): void {
@@ -200,7 +212,7 @@ export class ThingsService {
       decision = decideModify(state, cmd, value, ctx);
     }
     await this.commit([{ entity: decision.next, event: eventToJson(decision.event), expectedRevision: state.revision }]);
-    this.published(decision.next, decision.event, cmd);
+    this.published(decision.next, decision.event, cmd, state);
     const next = decision.next;
     const tag = entityTag(cmd.path, next.revision, getAt(next.data, cmd.path));
     const value = decision.value === undefined ? undefined : enforcer.filterReadable('thing', cmd.path, decision.value, subjects);
@@ -298,11 +310,18 @@ export class ThingsService {
     }
   }
 
-  private published(next: StoredEntity, event: ThingEvent, cmd: ThingCommand): void {
+  private published(next: StoredEntity, event: ThingEvent, cmd: ThingCommand, previous?: StoredEntity): void {
     this.cache.set(next.id, next);
     const correlationId = cmd.headers['correlation-id'];
+    const origin = cmd.headers['ditto-origin'];
     const payload: JsonObject = eventToJson(event);
-    if (correlationId !== undefined) payload['headers'] = { 'correlation-id': correlationId };
+    if (correlationId !== undefined || origin !== undefined) {
+      // `ditto-origin` names the WebSocket session that sent the command; it does not get the event back.
+      payload['headers'] = { ...(correlationId === undefined ? {} : { 'correlation-id': correlationId }), ...(origin === undefined ? {} : { 'ditto-origin': origin }) };
+    }
+    // The policy that decides who may see the event; a deleted thing's tombstone no longer names it.
+    const policyId = next.data['policyId'] ?? previous?.data['policyId'];
+    if (typeof policyId === 'string') payload['policyId'] = policyId;
     // The subject mirrors the topic; the namespace goes last because its dots are subject separators:
     // things.twin.events.<action>.<namespace tokens>, `_` for the empty namespace.
     this.deps.bus.publish({ subject: `things.twin.events.${event.action}.${namespaceOf(next.id) || '_'}`, payload });

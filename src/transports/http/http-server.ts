@@ -4,9 +4,13 @@ import { DittoError, isDittoError } from '../../model/errors/index.ts';
 import type { SignalRouter } from '../../services/signal-router.ts';
 import type { AuthContext } from '../../signals/index.ts';
 import type { Authenticator } from '../common/authentication.ts';
+import { devopsChallenge } from '../common/devops-authentication.ts';
 import { parseTimeoutMs } from '../common/timeout.ts';
+import { acceptsEventStream, type EventStreamHandler } from '../common/streaming.ts';
 import { extractDittoHeaders } from './ditto-headers.ts';
 import { internalError, sendError, sendPlain } from './render.ts';
+import { handleCheckPermissions, handlePolicies } from './policies-handler.ts';
+import { handleSearch } from './search-handler.ts';
 import { handleThings } from './things-handler.ts';
 
 export interface HttpConfig {
@@ -25,6 +29,8 @@ export interface HttpServerDeps {
   readonly logger: Logger;
   readonly uuid: () => string;
   readonly config: HttpConfig;
+  /** Server-Sent Events (`Accept: text/event-stream` on GET /things...), handled by the SSE transport. */
+  readonly eventStreams?: EventStreamHandler;
 }
 
 /** Everything a route handler needs about one request. */
@@ -105,17 +111,19 @@ export function buildHttpServer(deps: HttpServerDeps): FastifyInstance {
     }
     const segments = decodeSegments(path);
     if (segments === undefined) return sendPlain(reply, 404);
+    if (segments[0] === 'devops') return devopsOnly(req, reply, deps);
     if (segments[0] !== 'api') return sendPlain(reply, 404);
     const version = segments[1];
     if (version !== '2') {
       if (version !== undefined && /^\d+$/.test(version)) return sendError(reply, new DittoError('api.version.notsupported', { version }), undefined);
       return sendPlain(reply, 404);
     }
+    if (segments[2] === 'connections') return devopsOnly(req, reply, deps);
     const query = new URLSearchParams(queryText);
     const headers = extractDittoHeaders(req.headers, query, deps.config, deps.uuid);
     const correlationId = headers['correlation-id'];
     try {
-      const auth = deps.authenticator.authenticate({ authorization: req.headers.authorization, preAuthenticated: preAuthValues(req, query) });
+      const auth = await deps.authenticator.authenticate({ authorization: req.headers.authorization, preAuthenticated: preAuthValues(req, query) });
       if (headers['timeout'] !== undefined) parseTimeoutMs(headers['timeout'], deps.config.maxTimeoutMs);
       const host = req.headers.host ?? 'localhost';
       const api: ApiRequest = {
@@ -141,10 +149,28 @@ export function buildHttpServer(deps: HttpServerDeps): FastifyInstance {
   return app;
 }
 
+/**
+ * [ditto: DevOpsBasicAuthenticationDirective] `/devops/...` and `/api/2/connections/...` take the
+ * devops user instead of the usual authentication. Their routes come later: 404 until then.
+ */
+function devopsOnly(req: FastifyRequest, reply: FastifyReply, deps: HttpServerDeps): FastifyReply {
+  const outcome = deps.authenticator.authenticateDevops(req.headers.authorization);
+  if (outcome.ok) return sendPlain(reply, 404);
+  const challenge = devopsChallenge(outcome.reason);
+  return reply.code(challenge.status).headers(challenge.headers).send(challenge.body);
+}
+
 async function route(api: ApiRequest, reply: FastifyReply, deps: HttpServerDeps): Promise<FastifyReply> {
   switch (api.segments[0]) {
     case 'things':
+      if (api.method === 'GET' && deps.eventStreams !== undefined && acceptsEventStream(api.headers['accept'])) return deps.eventStreams(api, reply);
       return handleThings(api, reply, deps);
+    case 'policies':
+      return handlePolicies(api, reply, deps);
+    case 'search':
+      return handleSearch(api, reply, deps);
+    case 'checkPermissions':
+      return handleCheckPermissions(api, reply, deps);
     case 'whoami':
       if (api.segments.length !== 1) return sendPlain(reply, 404);
       if (api.method !== 'GET') return sendPlain(reply, 405, ['GET']);

@@ -4,6 +4,7 @@ import { parseThingId } from '../../model/ids.ts';
 import { thingCommand, type ThingCommand, type ThingCommandResult } from '../../signals/index.ts';
 import type { ApiRequest, HttpServerDeps } from './http-server.ts';
 import { sendPlain } from './render.ts';
+import { listThings } from './search-handler.ts';
 import { checkContentType, parseBody } from './request-body.ts';
 import { ACTION_OF, matchThingRoute, type HttpMethod } from './things-routes.ts';
 
@@ -76,7 +77,8 @@ async function dispatch(cmd: ThingCommand, api: ApiRequest, reply: FastifyReply,
 async function handleThingsRoot(api: ApiRequest, reply: FastifyReply, deps: HttpServerDeps): Promise<FastifyReply> {
   if (api.method === 'GET') {
     const ids = joined(api.query, 'ids');
-    if (ids === undefined || ids.trim() === '') throw new DittoError('things:things.ids.missing');
+    if (ids === undefined) return listThings(api, reply, deps);
+    if (ids.trim() === '') throw new DittoError('things:things.ids.missing');
     const thingIds = ids.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
     const fields = joined(api.query, 'fields');
     const things = await deps.router.dispatchRetrieveThings({ thingIds, headers: api.headers, auth: api.auth, ...(fields === undefined ? {} : { fields }) });
