@@ -32,7 +32,7 @@ export async function openStore(config: Config, logger: Logger): Promise<OpenedS
   } else {
     const templateDir = config.pgliteTemplateDir;
     const dataDir = config.dataDir === 'memory://' ? undefined : config.dataDir;
-    client = await openPgliteClient({ templateDir, logger, ...(dataDir === undefined ? {} : { dataDir }) });
+    client = await openPgliteClient({ templateDir, logger, sharedBuffers: config.pgliteSharedBuffers, ...(dataDir === undefined ? {} : { dataDir }) });
     description = `pglite ${dataDir ?? 'in memory'}`;
   }
   const store = await SqlStore.open(client, { schema, logger });

@@ -110,3 +110,14 @@ void describe('PGlite data directory', () => {
     }
   });
 });
+
+it('shared_buffers of the embedded store can be set, and a bad size is refused', async () => {
+  const small = await openPgliteClient({ sharedBuffers: '16MB' });
+  try {
+    const rows = await small.query<{ shared_buffers: string }>('SHOW shared_buffers');
+    assert.equal(rows[0]?.shared_buffers, '16MB');
+  } finally {
+    await small.close();
+  }
+  await assert.rejects(openPgliteClient({ sharedBuffers: '16 pages' }), /not a size/);
+});

@@ -19,7 +19,21 @@ export interface PgliteClientOptions {
    */
   readonly templateDir?: string;
   readonly logger?: StoreLogger;
+  /**
+   * PostgreSQL's `shared_buffers` inside PGlite (e.g. `32MB`). PGlite's default, 128MB, is WASM
+   * memory the process keeps for good; pages beyond the buffers still come from the OS page cache.
+   * Undefined: PGlite's default.
+   */
+  readonly sharedBuffers?: string;
 }
+
+// PGlite's own start parameters (its `defaultStartParams`), which a `startParams` option replaces
+// whole; only shared_buffers is added to them.
+const PGLITE_START_PARAMS = [
+  '--single', '-F', '-O', '-j', '-c', 'search_path=public', '-c', 'exit_on_error=false', '-c', 'log_checkpoints=false',
+  '-c', 'max_worker_processes=0', '-c', 'max_parallel_workers=0', '-c', 'max_parallel_workers_per_gather=0',
+  '-c', 'io_method=sync', '-c', 'max_parallel_maintenance_workers=0',
+];
 
 /**
  * PGlite runs in this process (WASM, on the main thread) and runs one statement at a time;
@@ -120,9 +134,13 @@ async function writeTemplate(db: PGlite, file: string, logger: StoreLogger | und
 }
 
 /** Starts PGlite, from the template when there is one; `fromTemplate` says whether that worked. */
-async function createPglite(pgdata: string | undefined, template: Buffer | undefined, logger: StoreLogger | undefined): Promise<{ db: PGlite; fromTemplate: boolean }> {
+async function createPglite(pgdata: string | undefined, template: Buffer | undefined, logger: StoreLogger | undefined, sharedBuffers: string | undefined): Promise<{ db: PGlite; fromTemplate: boolean }> {
   const options: PGliteOptions = {};
   if (pgdata !== undefined) options.dataDir = pgdata;
+  if (sharedBuffers !== undefined) {
+    if (!/^\d+(kB|MB|GB)$/.test(sharedBuffers)) throw new Error(`shared_buffers '${sharedBuffers}' is not a size like 32MB`);
+    options.startParams = [...PGLITE_START_PARAMS, '-c', `shared_buffers=${sharedBuffers}`];
+  }
   if (template !== undefined) {
     try {
       return { db: await PGlite.create({ ...options, loadDataDir: new Blob([new Uint8Array(template)]) }), fromTemplate: true };
@@ -141,7 +159,7 @@ async function createPglite(pgdata: string | undefined, template: Buffer | undef
  * live process holds the directory's lock.
  */
 export async function openPgliteClient(options: PgliteClientOptions = {}): Promise<PgliteClient> {
-  const { dataDir, templateDir, logger } = options;
+  const { dataDir, templateDir, logger, sharedBuffers } = options;
   let lock: DirLock | undefined;
   let pgdata: string | undefined;
   if (dataDir !== undefined) {
@@ -153,7 +171,7 @@ export async function openPgliteClient(options: PgliteClientOptions = {}): Promi
     const templateFile = templateDir === undefined ? undefined : await pgliteTemplateFile(templateDir);
     const fresh = pgdata === undefined || !(await exists(join(pgdata, 'PG_VERSION')));
     const template = fresh && templateFile !== undefined && (await exists(templateFile)) ? await readFile(templateFile) : undefined;
-    const { db, fromTemplate } = await createPglite(pgdata, template, logger);
+    const { db, fromTemplate } = await createPglite(pgdata, template, logger, sharedBuffers);
     if (fresh && !fromTemplate && templateFile !== undefined) await writeTemplate(db, templateFile, logger);
     logger?.info({ dataDir: dataDir ?? '(memory)', fresh, fromTemplate }, 'embedded database open');
     return new PgliteClient(db, lock);
