@@ -1,9 +1,10 @@
-import { DittoError, isDittoError } from '../../model/errors/index.ts';
+import { DittoError } from '../../model/errors/index.ts';
 import {
   compilePolicy, resolvePolicy, validatePolicyJson, type ImportResolution, type Policy, type PolicyEnforcer,
 } from '../../policy/index.ts';
 import type { JsonObject } from '../../model/json.ts';
 import type { Store, StoredEntity } from '../../ports/store.ts';
+import { EntityCache } from '../common/entity-cache.ts';
 import { LruCache } from '../common/lru-cache.ts';
 
 /** A live policy and its enforcer, compiled for one namespace with its imports resolved. */
@@ -100,7 +101,7 @@ export interface PolicyEnforcersOptions {
  * 503, never a policy that seems absent.
  */
 export class PolicyEnforcers {
-  private readonly entities: LruCache<string, StoredEntity | null>;
+  private readonly entities: EntityCache;
   private readonly compiled: LruCache<string, Compiled>;
   /**
    * Enforcers by what they evaluate (entries and namespace), shared by every policy with that
@@ -108,14 +109,16 @@ export class PolicyEnforcers {
    * enforcer (about 4 kB, with its caches) then serves all of them.
    */
   private readonly pool: LruCache<string, PolicyEnforcer>;
-  private readonly loading = new Map<string, Promise<StoredEntity | undefined>>();
-  private readonly store: Store;
   private readonly options: PolicyEnforcersOptions;
 
   constructor(store: Store, options: PolicyEnforcersOptions) {
-    this.store = store;
     this.options = options;
-    this.entities = new LruCache(options.cacheMaxPolicies);
+    this.entities = new EntityCache(store, 'policy', {
+      max: options.cacheMaxPolicies,
+      unavailable: (policyId, cause) => new DittoError('policies:policy.unavailable', { policyId }, { cause }),
+      keep: (e) => new CompactEntity(e),
+      ...(options.observe === undefined ? {} : { observe: options.observe }),
+    });
     this.compiled = new LruCache(options.cacheMaxPolicies);
     this.pool = new LruCache(options.cacheMaxPolicies);
   }
@@ -127,30 +130,13 @@ export class PolicyEnforcers {
   }
 
   /** Like `get`, but a deleted policy's tombstone is returned too (its revision goes on). */
-  async load(policyId: string): Promise<StoredEntity | undefined> {
-    const cached = this.entities.get(policyId);
-    if (cached !== undefined) return cached ?? undefined;
-    let pending = this.loading.get(policyId);
-    if (pending === undefined) {
-      pending = this.store.load('policy', policyId).finally(() => this.loading.delete(policyId));
-      this.loading.set(policyId, pending);
-    }
-    let loaded: StoredEntity | undefined;
-    try {
-      loaded = await pending;
-    } catch (e) {
-      if (isDittoError(e)) throw e;
-      throw new DittoError('policies:policy.unavailable', { policyId }, { cause: e });
-    }
-    this.remember(policyId, loaded ?? null);
-    // Hand out the cached (compact) state, so that later identity checks see the same object.
-    const kept = this.entities.get(policyId);
-    return kept === undefined ? loaded : (kept ?? undefined);
+  load(policyId: string): Promise<StoredEntity | undefined> {
+    return this.entities.load(policyId);
   }
 
   /** Called after a commit so the next request sees the new state. */
   committed(entity: StoredEntity): void {
-    this.remember(entity.id, entity);
+    this.entities.committed(entity);
   }
 
   /** The compiled policy for an entity in `namespace`; undefined when the policy does not exist. */
@@ -161,7 +147,7 @@ export class PolicyEnforcers {
     const hit = this.compiled.get(key);
     if (hit !== undefined && this.fresh(hit, entity)) return hit.handle;
     const compiled = await this.build(entity, namespace);
-    if (this.entities.get(policyId) === entity) this.compiled.set(key, compiled);
+    if (this.entities.cached(policyId) === entity) this.compiled.set(key, compiled);
     return compiled.handle;
   }
 
@@ -177,7 +163,7 @@ export class PolicyEnforcers {
     const deps = hit.dependencies;
     for (let i = 0; i < deps.length; i++) {
       const [id, revision] = deps[i] as readonly [string, number];
-      const current = this.entities.get(id);
+      const current = this.entities.cached(id);
       if (current === undefined || (current?.revision ?? 0) !== revision) return false;
     }
     return true;
@@ -221,12 +207,5 @@ export class PolicyEnforcers {
     return resolution;
   }
 
-  private remember(policyId: string, entity: StoredEntity | null): void {
-    const current = this.entities.get(policyId);
-    // A load that raced with a write must not put an older revision back.
-    if (current !== undefined && current !== null && (entity === null || current.revision > entity.revision)) return;
-    if (current !== undefined && current !== null && entity !== null && current.revision === entity.revision && current.deleted === entity.deleted) return;
-    this.entities.set(policyId, entity === null ? null : new CompactEntity(entity));
-    if (entity !== null && current !== entity) this.options.observe?.(entity);
-  }
+
 }

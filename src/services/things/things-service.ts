@@ -8,7 +8,8 @@ import type { PolicyEnforcer } from '../../policy/index.ts';
 import type { Bus } from '../../ports/bus.ts';
 import type { Store, StoredEntity, WriteUnit } from '../../ports/store.ts';
 import { eventToJson, type RetrieveThingsCommand, type ThingCommand, type ThingCommandResult, type ThingEvent } from '../../signals/index.ts';
-import { KeyedQueue, LruCache } from '../common/lru-cache.ts';
+import { EntityCache } from '../common/entity-cache.ts';
+import { KeyedQueue } from '../common/lru-cache.ts';
 import type { PoliciesService } from '../policies/policies-service.ts';
 import { decideDelete, decideMerge, decideModify, exists, type Decision } from './decide.ts';
 import { notFound, notModifiable } from './resource-errors.ts';
@@ -45,8 +46,7 @@ const WRITE = ['WRITE'] as const;
  * run one after another; reads are served from the cache of committed states without queueing.
  */
 export class ThingsService {
-  private readonly cache: LruCache<string, StoredEntity | null>;
-  private readonly loading = new Map<string, Promise<StoredEntity | undefined>>();
+  private readonly states: EntityCache;
   private readonly queue = new KeyedQueue();
   private readonly deps: ThingsServiceDeps;
   private readonly options: ThingsServiceOptions;
@@ -54,7 +54,11 @@ export class ThingsService {
   constructor(deps: ThingsServiceDeps, options: ThingsServiceOptions) {
     this.deps = deps;
     this.options = options;
-    this.cache = new LruCache(options.cacheMaxThings);
+    // Never fail open: a thing that cannot be loaded is unavailable, not absent.
+    this.states = new EntityCache(deps.store, 'thing', {
+      max: options.cacheMaxThings,
+      unavailable: (thingId, cause) => new DittoError('things:thing.unavailable', { thingId }, { cause }),
+    });
   }
 
   handle(cmd: ThingCommand): Promise<ThingCommandResult> {
@@ -68,36 +72,13 @@ export class ThingsService {
   }
 
   /** A committed thing state, from the cache or the store; undefined when it never existed. */
-  async load(thingId: string): Promise<StoredEntity | undefined> {
-    const cached = this.cache.get(thingId);
-    if (cached !== undefined) return cached ?? undefined;
-    let pending = this.loading.get(thingId);
-    if (pending === undefined) {
-      pending = this.deps.store.load('thing', thingId).finally(() => this.loading.delete(thingId));
-      this.loading.set(thingId, pending);
-    }
-    let loaded: StoredEntity | undefined;
-    try {
-      loaded = await pending;
-    } catch (e) {
-      // Never fail open: a thing that cannot be loaded is unavailable, not absent.
-      if (e instanceof DittoError) throw e;
-      throw new DittoError('things:thing.unavailable', { thingId }, { cause: e });
-    }
-    this.remember(thingId, loaded ?? null);
-    return loaded;
+  load(thingId: string): Promise<StoredEntity | undefined> {
+    return this.states.load(thingId);
   }
 
   /** The cached committed state, without I/O; undefined when not cached (change notifications). */
   peek(thingId: string): StoredEntity | undefined {
-    return this.cache.get(thingId) ?? undefined;
-  }
-
-  private remember(thingId: string, state: StoredEntity | null): void {
-    const current = this.cache.get(thingId);
-    // A load that raced with a commit must not put an older state back.
-    if (current !== undefined && current !== null && (state === null || current.revision > state.revision)) return;
-    this.cache.set(thingId, state);
+    return this.states.cached(thingId) ?? undefined;
   }
 
   private async enforcerFor(state: StoredEntity): Promise<PolicyEnforcer | undefined> {
@@ -311,7 +292,7 @@ export class ThingsService {
   }
 
   private published(next: StoredEntity, event: ThingEvent, cmd: ThingCommand, previous?: StoredEntity): void {
-    this.cache.set(next.id, next);
+    this.states.committed(next);
     const correlationId = cmd.headers['correlation-id'];
     const origin = cmd.headers['ditto-origin'];
     const payload: JsonObject = eventToJson(event);
