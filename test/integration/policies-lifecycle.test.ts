@@ -1,21 +1,15 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { BusMessage } from '../../src/ports/bus.ts';
-import { as, call, startTestServer, type Answer, type TestServer } from '../support/doppel-server.ts';
+import { type Answer, as, errorOf, useTestServer, call, startTestServer } from '../support/doppel-server.ts';
 
 // A fine expiry granularity keeps the expiry tests fast; Ditto's default is one hour.
 const GRANULARITY_MS = 100;
-let server: TestServer;
-let base: string;
 const events: BusMessage[] = [];
-before(async () => {
-  server = await startTestServer({ policySubjectExpiryGranularityMs: GRANULARITY_MS });
-  base = server.url;
+const api = useTestServer({ policySubjectExpiryGranularityMs: GRANULARITY_MS }, (server) => {
   server.doppel.bus.subscribe('policies.events.>', (m) => events.push(m));
 });
-after(() => server.close());
 
-const err = (a: { json: unknown }): string => (a.json as { error?: string } | undefined)?.error ?? '';
 const ADMIN = 'pre:admin';
 const USER = 'pre:user';
 let n = 0;
@@ -28,14 +22,14 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 function expectError(r: Answer, status: number, code: string): void {
   assert.equal(r.status, status, r.text);
-  assert.equal(err(r), code, r.text);
+  assert.equal(errorOf(r), code, r.text);
 }
 
 async function thingWithPolicy(entries: Record<string, unknown>): Promise<{ policy: string; thing: string }> {
   const policy = newId();
-  assert.equal((await call(base, 'PUT', p(policy), { headers: as(ADMIN), body: { entries: { ADMIN: admin, ...entries } } })).status, 201);
+  assert.equal((await api.call('PUT', p(policy), { headers: as(ADMIN), body: { entries: { ADMIN: admin, ...entries } } })).status, 201);
   const thing = newId();
-  const r = await call(base, 'PUT', t(thing), { headers: as(ADMIN), body: { policyId: policy, attributes: { a: 1 } } });
+  const r = await api.call('PUT', t(thing), { headers: as(ADMIN), body: { policyId: policy, attributes: { a: 1 } } });
   assert.equal(r.status, 201, r.text);
   return { policy, thing };
 }
@@ -43,27 +37,27 @@ async function thingWithPolicy(entries: Record<string, unknown>): Promise<{ poli
 describe('expiring subjects', () => {
   test('an expiry is rounded up to the granularity; one in the past is refused', async () => {
     const { policy } = await thingWithPolicy({});
-    const r = await call(base, 'PUT', p(policy, `/entries/ADMIN/subjects/${USER}`), { headers: as(ADMIN), body: { type: 'x', expiry: '2099-01-01T10:20:00.123Z' } });
+    const r = await api.call('PUT', p(policy, `/entries/ADMIN/subjects/${USER}`), { headers: as(ADMIN), body: { type: 'x', expiry: '2099-01-01T10:20:00.123Z' } });
     assert.equal(r.status, 201);
     assert.deepEqual(r.json, { type: 'x', expiry: '2099-01-01T10:20:00.200Z' });
-    const exact = await call(base, 'PUT', p(policy, '/entries/ADMIN/subjects/pre:exact'), { headers: as(ADMIN), body: { type: 'x', expiry: '2099-01-01T10:20:00+01:00' } });
+    const exact = await api.call('PUT', p(policy, '/entries/ADMIN/subjects/pre:exact'), { headers: as(ADMIN), body: { type: 'x', expiry: '2099-01-01T10:20:00+01:00' } });
     assert.deepEqual(exact.json, { type: 'x', expiry: '2099-01-01T09:20:00Z' });
-    expectError(await call(base, 'PUT', p(policy, '/entries/ADMIN/subjects/pre:late'), { headers: as(ADMIN), body: { type: 'x', expiry: '2001-01-01T00:00:00Z' } }), 400, 'policies:subjectexpiry.invalid');
-    expectError(await call(base, 'PUT', p(policy, '/entries/ADMIN/subjects/pre:late'), { headers: as(ADMIN), body: { type: 'x', expiry: 'tomorrow' } }), 400, 'policies:subjectexpiry.invalid');
+    expectError(await api.call('PUT', p(policy, '/entries/ADMIN/subjects/pre:late'), { headers: as(ADMIN), body: { type: 'x', expiry: '2001-01-01T00:00:00Z' } }), 400, 'policies:subjectexpiry.invalid');
+    expectError(await api.call('PUT', p(policy, '/entries/ADMIN/subjects/pre:late'), { headers: as(ADMIN), body: { type: 'x', expiry: 'tomorrow' } }), 400, 'policies:subjectexpiry.invalid');
   });
 
   test('an expired subject loses access at once and is removed from the policy with an event', async () => {
     const expiry = new Date(Date.now() + 600).toISOString();
     const { policy, thing } = await thingWithPolicy({ TEMP: { subjects: { [USER]: { type: 'x', expiry } }, resources: { 'thing:/': { grant: ['READ'], revoke: [] } } } });
-    assert.equal((await call(base, 'GET', t(thing), { headers: as(USER) })).status, 200);
-    const stored = (await call(base, 'GET', p(policy, `/entries/TEMP/subjects/${USER}`), { headers: as(ADMIN) })).json as { expiry: string };
+    assert.equal((await api.call('GET', t(thing), { headers: as(USER) })).status, 200);
+    const stored = (await api.call('GET', p(policy, `/entries/TEMP/subjects/${USER}`), { headers: as(ADMIN) })).json as { expiry: string };
     const at = Date.parse(stored.expiry);
     assert.ok(at >= Date.parse(expiry) && at - Date.parse(expiry) < GRANULARITY_MS);
     await sleep(Math.max(0, at - Date.now()) + 5);
-    expectError(await call(base, 'GET', t(thing), { headers: as(USER) }), 404, 'things:thing.notfound');
-    for (let i = 0; i < 100 && (await call(base, 'GET', p(policy, '/entries/TEMP/subjects'), { headers: as(ADMIN) })).text !== '{}'; i++) await sleep(10);
-    assert.deepEqual((await call(base, 'GET', p(policy, '/entries/TEMP/subjects'), { headers: as(ADMIN) })).json, {});
-    const journal = await server.doppel.store.journal('policy', policy, 1, 10);
+    expectError(await api.call('GET', t(thing), { headers: as(USER) }), 404, 'things:thing.notfound');
+    for (let i = 0; i < 100 && (await api.call('GET', p(policy, '/entries/TEMP/subjects'), { headers: as(ADMIN) })).text !== '{}'; i++) await sleep(10);
+    assert.deepEqual((await api.call('GET', p(policy, '/entries/TEMP/subjects'), { headers: as(ADMIN) })).json, {});
+    const journal = await api.server.doppel.store.journal('policy', policy, 1, 10);
     assert.deepEqual(journal.map((j) => [j.event['type'], j.event['path']]), [
       ['policies.events:policyCreated', '/'],
       ['policies.events:subjectDeleted', `/entries/TEMP/subjects/${USER}`],
@@ -87,20 +81,20 @@ describe('expiring subjects', () => {
 describe('policies and their things', () => {
   test('deleting a policy makes its things inaccessible until it is created again', async () => {
     const { policy, thing } = await thingWithPolicy({});
-    assert.equal((await call(base, 'DELETE', p(policy), { headers: as(ADMIN) })).status, 204);
-    expectError(await call(base, 'GET', t(thing), { headers: as(ADMIN) }), 404, 'things:thing.notfound');
-    expectError(await call(base, 'PUT', t(thing, '/attributes/a'), { headers: as(ADMIN), body: 2 }), 403, 'things:attribute.notmodifiable');
-    assert.equal((await call(base, 'PUT', p(policy), { headers: as(ADMIN), body: { entries: { ADMIN: admin } } })).status, 201);
-    assert.equal((await call(base, 'GET', t(thing, '/attributes/a'), { headers: as(ADMIN) })).json, 1);
+    assert.equal((await api.call('DELETE', p(policy), { headers: as(ADMIN) })).status, 204);
+    expectError(await api.call('GET', t(thing), { headers: as(ADMIN) }), 404, 'things:thing.notfound');
+    expectError(await api.call('PUT', t(thing, '/attributes/a'), { headers: as(ADMIN), body: 2 }), 403, 'things:attribute.notmodifiable');
+    assert.equal((await api.call('PUT', p(policy), { headers: as(ADMIN), body: { entries: { ADMIN: admin } } })).status, 201);
+    assert.equal((await api.call('GET', t(thing, '/attributes/a'), { headers: as(ADMIN) })).json, 1);
   });
 
   test('a policy change is seen by the very next thing request', async () => {
     const { policy, thing } = await thingWithPolicy({});
-    expectError(await call(base, 'GET', t(thing), { headers: as(USER) }), 404, 'things:thing.notfound');
-    await call(base, 'PUT', p(policy, '/entries/U'), { headers: as(ADMIN), body: { subjects: { [USER]: { type: 'x' } }, resources: { 'thing:/attributes': RW } } });
-    assert.equal((await call(base, 'PUT', t(thing, '/attributes/a'), { headers: as(USER), body: 5 })).status, 204);
-    await call(base, 'PUT', p(policy, '/entries/U/resources/thing:/attributes'), { headers: as(ADMIN), body: { grant: ['READ'], revoke: [] } });
-    expectError(await call(base, 'PUT', t(thing, '/attributes/a'), { headers: as(USER), body: 6 }), 403, 'things:attribute.notmodifiable');
+    expectError(await api.call('GET', t(thing), { headers: as(USER) }), 404, 'things:thing.notfound');
+    await api.call('PUT', p(policy, '/entries/U'), { headers: as(ADMIN), body: { subjects: { [USER]: { type: 'x' } }, resources: { 'thing:/attributes': RW } } });
+    assert.equal((await api.call('PUT', t(thing, '/attributes/a'), { headers: as(USER), body: 5 })).status, 204);
+    await api.call('PUT', p(policy, '/entries/U/resources/thing:/attributes'), { headers: as(ADMIN), body: { grant: ['READ'], revoke: [] } });
+    expectError(await api.call('PUT', t(thing, '/attributes/a'), { headers: as(USER), body: 6 }), 403, 'things:attribute.notmodifiable');
   });
 });
 
@@ -145,23 +139,23 @@ describe('checkPermissions', () => {
       unknownPolicy: { resource: 'policy:/', entityId: 'org.doppel.life:nothing', hasPermissions: ['READ'] },
       fly: { resource: 'thing:/attributes', entityId: thing, hasPermissions: ['FLY'] },
     };
-    const r = await call(base, 'POST', '/api/2/checkPermissions', { headers: as(USER), body });
+    const r = await api.call('POST', '/api/2/checkPermissions', { headers: as(USER), body });
     assert.equal(r.status, 200);
     assert.deepEqual(r.json, {
       readAttrs: true, writeAttrs: false, writeSecret: false, readRoot: false, send: true, readEntry: true, writePolicy: false,
       unknownThing: false, unknownPolicy: false, fly: false,
     });
     assert.deepEqual(Object.keys(r.json as object), Object.keys(body));
-    const asAdmin = await call(base, 'POST', '/api/2/checkPermissions', { headers: as(ADMIN), body: { w: body.writePolicy } });
+    const asAdmin = await api.call('POST', '/api/2/checkPermissions', { headers: as(ADMIN), body: { w: body.writePolicy } });
     assert.deepEqual(asAdmin.json, { w: true });
   });
 
   test('invalid checks are 400', async () => {
-    const check = (c: unknown): Promise<Answer> => call(base, 'POST', '/api/2/checkPermissions', { headers: as(USER), body: { c } });
+    const check = (c: unknown): Promise<Answer> => api.call('POST', '/api/2/checkPermissions', { headers: as(USER), body: { c } });
     expectError(await check({ resource: 'thing:/', entityId: 'no-namespace', hasPermissions: ['READ'] }), 400, 'things:id.invalid');
     expectError(await check({ resource: 'policy:/', entityId: 'no-namespace', hasPermissions: ['READ'] }), 400, 'policies:id.invalid');
     expectError(await check({ resource: 'car:/', entityId: 'a:b', hasPermissions: ['READ'] }), 400, 'json.invalid');
     expectError(await check({ resource: 'thing:/', hasPermissions: ['READ'] }), 400, 'json.field.missing');
-    assert.equal((await call(base, 'GET', '/api/2/checkPermissions', { headers: as(USER) })).status, 405);
+    assert.equal((await api.call('GET', '/api/2/checkPermissions', { headers: as(USER) })).status, 405);
   });
 });

@@ -1,16 +1,9 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { as, call, startTestServer, type TestServer } from '../support/doppel-server.ts';
+import { as, errorOf, useTestServer } from '../support/doppel-server.ts';
 
-let server: TestServer;
-let base: string;
-before(async () => {
-  server = await startTestServer();
-  base = server.url;
-});
-after(() => server.close());
+const api = useTestServer();
 
-const err = (a: { json: unknown }): string => (a.json as { error?: string } | undefined)?.error ?? '';
 const OWNER = 'pre:owner';
 const READER = 'pre:reader';
 const STRANGER = 'pre:stranger';
@@ -39,7 +32,7 @@ function finePolicy(): unknown {
 
 async function createFine(): Promise<string> {
   const id = newId();
-  const r = await call(base, 'PUT', `/api/2/things/${id}`, {
+  const r = await api.call('PUT', `/api/2/things/${id}`, {
     headers: as(OWNER),
     body: { _policy: finePolicy(), attributes: { public: 1, secret: 'x', notes: 'n' }, features: { f: { properties: { p: 1 } } } },
   });
@@ -50,68 +43,68 @@ async function createFine(): Promise<string> {
 describe('fine-grained policies through _policy', () => {
   test('a partial reader sees only readable parts, thingId always', async () => {
     const id = await createFine();
-    const r = await call(base, 'GET', `/api/2/things/${id}`, { headers: as(READER) });
+    const r = await api.call('GET', `/api/2/things/${id}`, { headers: as(READER) });
     assert.equal(r.status, 200);
     assert.deepEqual(r.json, { thingId: id, attributes: { public: 1, notes: 'n' } });
-    const secret = await call(base, 'GET', `/api/2/things/${id}/attributes/secret`, { headers: as(READER) });
+    const secret = await api.call('GET', `/api/2/things/${id}/attributes/secret`, { headers: as(READER) });
     assert.equal(secret.status, 404);
-    assert.equal(err(secret), 'things:attribute.notfound');
-    const features = await call(base, 'GET', `/api/2/things/${id}/features`, { headers: as(READER) });
-    assert.equal(err(features), 'things:features.notfound');
-    const owner = await call(base, 'GET', `/api/2/things/${id}`, { headers: as(OWNER) });
+    assert.equal(errorOf(secret), 'things:attribute.notfound');
+    const features = await api.call('GET', `/api/2/things/${id}/features`, { headers: as(READER) });
+    assert.equal(errorOf(features), 'things:features.notfound');
+    const owner = await api.call('GET', `/api/2/things/${id}`, { headers: as(OWNER) });
     assert.deepEqual((owner.json as { attributes: unknown }).attributes, { public: 1, secret: 'x', notes: 'n' });
   });
 
   test('a reader may not write (403), a stranger may not even know (404)', async () => {
     const id = await createFine();
-    const w = await call(base, 'PUT', `/api/2/things/${id}/attributes/public`, { headers: as(READER), body: 2 });
+    const w = await api.call('PUT', `/api/2/things/${id}/attributes/public`, { headers: as(READER), body: 2 });
     assert.equal(w.status, 403);
-    assert.equal(err(w), 'things:attribute.notmodifiable');
-    const d = await call(base, 'DELETE', `/api/2/things/${id}`, { headers: as(READER) });
-    assert.equal(err(d), 'things:thing.notdeletable');
-    const notes = await call(base, 'PUT', `/api/2/things/${id}/attributes/notes`, { headers: as(READER), body: 'mine' });
+    assert.equal(errorOf(w), 'things:attribute.notmodifiable');
+    const d = await api.call('DELETE', `/api/2/things/${id}`, { headers: as(READER) });
+    assert.equal(errorOf(d), 'things:thing.notdeletable');
+    const notes = await api.call('PUT', `/api/2/things/${id}/attributes/notes`, { headers: as(READER), body: 'mine' });
     assert.equal(notes.status, 204);
-    const s = await call(base, 'GET', `/api/2/things/${id}`, { headers: as(STRANGER) });
+    const s = await api.call('GET', `/api/2/things/${id}`, { headers: as(STRANGER) });
     assert.equal(s.status, 404);
-    assert.equal(err(s), 'things:thing.notfound');
-    const sw = await call(base, 'PUT', `/api/2/things/${id}/attributes/public`, { headers: as(STRANGER), body: 2 });
+    assert.equal(errorOf(s), 'things:thing.notfound');
+    const sw = await api.call('PUT', `/api/2/things/${id}/attributes/public`, { headers: as(STRANGER), body: 2 });
     assert.equal(sw.status, 404);
-    const ids = await call(base, 'GET', `/api/2/things?ids=${id}`, { headers: as(STRANGER) });
+    const ids = await api.call('GET', `/api/2/things?ids=${id}`, { headers: as(STRANGER) });
     assert.deepEqual(ids.json, []);
   });
 
   test('a merge needs WRITE on every path it touches', async () => {
     const id = await createFine();
-    const mixed = await call(base, 'PATCH', `/api/2/things/${id}`, { headers: as(READER), body: { attributes: { notes: 'a', public: 5 } } });
+    const mixed = await api.call('PATCH', `/api/2/things/${id}`, { headers: as(READER), body: { attributes: { notes: 'a', public: 5 } } });
     assert.equal(mixed.status, 403);
-    const attrs = await call(base, 'GET', `/api/2/things/${id}/attributes`, { headers: as(OWNER) });
+    const attrs = await api.call('GET', `/api/2/things/${id}/attributes`, { headers: as(OWNER) });
     assert.deepEqual(attrs.json, { public: 1, secret: 'x', notes: 'n' });
-    const allowed = await call(base, 'PATCH', `/api/2/things/${id}`, { headers: as(READER), body: { attributes: { notes: 'b' } } });
+    const allowed = await api.call('PATCH', `/api/2/things/${id}`, { headers: as(READER), body: { attributes: { notes: 'b' } } });
     assert.equal(allowed.status, 204);
   });
 
   test('a condition on an unreadable field does not hold', async () => {
     const id = await createFine();
-    const r = await call(base, 'GET', `/api/2/things/${id}/attributes/public`, { headers: as(READER, { condition: 'eq(attributes/secret,"x")' }) });
+    const r = await api.call('GET', `/api/2/things/${id}/attributes/public`, { headers: as(READER, { condition: 'eq(attributes/secret,"x")' }) });
     assert.equal(r.status, 412);
-    const owner = await call(base, 'GET', `/api/2/things/${id}/attributes/public`, { headers: as(OWNER, { condition: 'eq(attributes/secret,"x")' }) });
+    const owner = await api.call('GET', `/api/2/things/${id}/attributes/public`, { headers: as(OWNER, { condition: 'eq(attributes/secret,"x")' }) });
     assert.equal(owner.status, 200);
   });
 
   test('fields=_policy shows the policy only to who may read it', async () => {
     const id = await createFine();
-    const owner = await call(base, 'GET', `/api/2/things/${id}?fields=_policy/entries/READER/subjects`, { headers: as(OWNER) });
+    const owner = await api.call('GET', `/api/2/things/${id}?fields=_policy/entries/READER/subjects`, { headers: as(OWNER) });
     assert.deepEqual(owner.json, { _policy: { entries: { READER: { subjects: { [READER]: { type: 'test' } } } } } });
-    const reader = await call(base, 'GET', `/api/2/things/${id}?fields=thingId,_policy`, { headers: as(READER) });
+    const reader = await api.call('GET', `/api/2/things/${id}?fields=thingId,_policy`, { headers: as(READER) });
     assert.deepEqual(reader.json, { thingId: id });
   });
 
   test('{{ request:subjectId }} in an inline policy becomes the creator', async () => {
     const id = newId();
     const policy = { entries: { ME: { subjects: { '{{ request:subjectId }}': { type: 't' } }, resources: { 'thing:/': { grant: ['READ', 'WRITE'], revoke: [] }, 'policy:/': { grant: ['READ', 'WRITE'], revoke: [] } } } } };
-    assert.equal((await call(base, 'PUT', `/api/2/things/${id}`, { headers: as('pre:creator'), body: { _policy: policy } })).status, 201);
-    assert.equal((await call(base, 'GET', `/api/2/things/${id}`, { headers: as('pre:creator') })).status, 200);
-    assert.equal((await call(base, 'GET', `/api/2/things/${id}`, { headers: as(OWNER) })).status, 404);
+    assert.equal((await api.call('PUT', `/api/2/things/${id}`, { headers: as('pre:creator'), body: { _policy: policy } })).status, 201);
+    assert.equal((await api.call('GET', `/api/2/things/${id}`, { headers: as('pre:creator') })).status, 200);
+    assert.equal((await api.call('GET', `/api/2/things/${id}`, { headers: as(OWNER) })).status, 404);
   });
 });
 
@@ -119,41 +112,41 @@ describe('inline policy rules', () => {
   test('an inline policy that does not let the creator write is refused', async () => {
     const id = newId();
     const policy = { entries: { R: { subjects: { [OWNER]: { type: 't' } }, resources: { 'thing:/': { grant: ['READ'], revoke: [] }, 'policy:/': { grant: ['READ', 'WRITE'], revoke: [] } } } } };
-    const r = await call(base, 'PUT', `/api/2/things/${id}`, { headers: as(OWNER), body: { _policy: policy } });
+    const r = await api.call('PUT', `/api/2/things/${id}`, { headers: as(OWNER), body: { _policy: policy } });
     assert.equal(r.status, 403);
-    assert.equal((await call(base, 'GET', `/api/2/things/${id}`, { headers: as(OWNER) })).status, 404);
+    assert.equal((await api.call('GET', `/api/2/things/${id}`, { headers: as(OWNER) })).status, 404);
   });
 
   test('_policy with _copyPolicyFrom conflicts, _policy on an existing thing is not allowed', async () => {
     const id = await createFine();
-    const both = await call(base, 'PUT', `/api/2/things/${newId()}`, { headers: as(OWNER), body: { _policy: finePolicy(), _copyPolicyFrom: id } });
-    assert.equal(err(both), 'things:policy.conflicting');
-    const again = await call(base, 'PUT', `/api/2/things/${id}`, { headers: as(OWNER), body: { _policy: finePolicy() } });
-    assert.equal(err(again), 'things:policy.notallowed');
-    const invalid = await call(base, 'PUT', `/api/2/things/${newId()}`, { headers: as(OWNER), body: { _policy: { entries: { 'bad/label': {} } } } });
+    const both = await api.call('PUT', `/api/2/things/${newId()}`, { headers: as(OWNER), body: { _policy: finePolicy(), _copyPolicyFrom: id } });
+    assert.equal(errorOf(both), 'things:policy.conflicting');
+    const again = await api.call('PUT', `/api/2/things/${id}`, { headers: as(OWNER), body: { _policy: finePolicy() } });
+    assert.equal(errorOf(again), 'things:policy.notallowed');
+    const invalid = await api.call('PUT', `/api/2/things/${newId()}`, { headers: as(OWNER), body: { _policy: { entries: { 'bad/label': {} } } } });
     assert.equal(invalid.status, 400);
-    assert.equal(err(invalid), 'things:policy.invalid');
+    assert.equal(errorOf(invalid), 'things:policy.invalid');
   });
 
   test('_copyPolicyFrom copies a readable policy, by ID or by a thing reference', async () => {
     const source = await createFine();
     const copy = newId();
-    const r = await call(base, 'PUT', `/api/2/things/${copy}`, { headers: as(OWNER), body: { _copyPolicyFrom: source } });
+    const r = await api.call('PUT', `/api/2/things/${copy}`, { headers: as(OWNER), body: { _copyPolicyFrom: source } });
     assert.equal(r.status, 201, r.text);
     assert.equal((r.json as { policyId: string }).policyId, copy);
-    assert.deepEqual((await call(base, 'GET', `/api/2/things/${copy}`, { headers: as(READER) })).json, { thingId: copy });
+    assert.deepEqual((await api.call('GET', `/api/2/things/${copy}`, { headers: as(READER) })).json, { thingId: copy });
     const byRef = newId();
-    const ref = await call(base, 'PUT', `/api/2/things/${byRef}`, { headers: as(OWNER), body: { _copyPolicyFrom: `{{ ref:things/${source}/policyId }}` } });
+    const ref = await api.call('PUT', `/api/2/things/${byRef}`, { headers: as(OWNER), body: { _copyPolicyFrom: `{{ ref:things/${source}/policyId }}` } });
     assert.equal(ref.status, 201, ref.text);
-    const stranger = await call(base, 'PUT', `/api/2/things/${newId()}`, { headers: as(STRANGER), body: { _copyPolicyFrom: source } });
-    assert.equal(err(stranger), 'policies:policy.notfound');
+    const stranger = await api.call('PUT', `/api/2/things/${newId()}`, { headers: as(STRANGER), body: { _copyPolicyFrom: source } });
+    assert.equal(errorOf(stranger), 'policies:policy.notfound');
   });
 
   test('a thing may use an existing policy that lets its creator write', async () => {
     const source = await createFine();
     const other = newId();
-    assert.equal((await call(base, 'PUT', `/api/2/things/${other}`, { headers: as(OWNER), body: { policyId: source } })).status, 201);
-    const denied = await call(base, 'PUT', `/api/2/things/${newId()}`, { headers: as(READER), body: { policyId: source } });
+    assert.equal((await api.call('PUT', `/api/2/things/${other}`, { headers: as(OWNER), body: { policyId: source } })).status, 201);
+    const denied = await api.call('PUT', `/api/2/things/${newId()}`, { headers: as(READER), body: { policyId: source } });
     assert.equal(denied.status, 403);
   });
 });

@@ -1,3 +1,4 @@
+import { after, before } from 'node:test';
 import { pino } from 'pino';
 import { loadConfig, type Config } from '../../src/app/config.ts';
 import { startDoppel, type Doppel } from '../../src/app/doppel.ts';
@@ -58,4 +59,39 @@ export async function call(base: string, method: string, path: string, options: 
     json = undefined;
   }
   return { status: res.status, headers: res.headers, text, json };
+}
+
+/** A server a test file shares: started before its first test, closed after its last. */
+export interface RunningServer {
+  readonly url: string;
+  readonly server: TestServer;
+  call(method: string, path: string, options?: Parameters<typeof call>[3]): Promise<Answer>;
+}
+
+/** `onStart` runs once the server is up, before any test (e.g. to subscribe to its bus). */
+export function useTestServer(overrides: Partial<Config> = {}, onStart?: (server: TestServer) => void): RunningServer {
+  let current: TestServer | undefined;
+  before(async () => {
+    current = await startTestServer(overrides);
+    onStart?.(current);
+  });
+  after(() => current?.close());
+  const running = (): TestServer => {
+    if (current === undefined) throw new Error('the test server starts in before()');
+    return current;
+  };
+  return {
+    get url() {
+      return running().url;
+    },
+    get server() {
+      return running();
+    },
+    call: (method, path, options) => call(running().url, method, path, options),
+  };
+}
+
+/** The Ditto error code of an answer, '' when it has none. */
+export function errorOf(answer: { json: unknown }): string {
+  return (answer.json as { error?: string } | undefined)?.error ?? '';
 }
