@@ -150,3 +150,14 @@ describe('inline policy rules', () => {
     assert.equal(denied.status, 403);
   });
 });
+
+describe('special fields', () => {
+  test('an attribute named _policy is an attribute, not the policy', async () => {
+    const id = newId();
+    await api.call('PUT', `/api/2/things/${id}`, { headers: as(OWNER), body: { attributes: { _policy: 'mine' } } });
+    const r = await api.call('GET', `/api/2/things/${id}?fields=attributes/_policy`, { headers: as(OWNER) });
+    assert.deepEqual(r.json, { attributes: { _policy: 'mine' } });
+    const both = await api.call('GET', `/api/2/things/${id}?fields=attributes(_policy),_policy/policyId`, { headers: as(OWNER) });
+    assert.deepEqual(both.json, { attributes: { _policy: 'mine' }, _policy: { policyId: id } });
+  });
+});

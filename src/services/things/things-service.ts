@@ -1,7 +1,7 @@
 import { DittoError } from '../../model/errors/index.ts';
 import { isJsonObject, jsonEquals, type JsonObject, type JsonValue } from '../../model/json.ts';
 import { getAt, type Pointer } from '../../model/json-pointer.ts';
-import { applyFieldSelector, parseFieldSelector } from '../../model/field-selector.ts';
+import { applyFieldSelector, fieldSelectorPointers, parseFieldSelector } from '../../model/field-selector.ts';
 import { mergePatchTouchedPaths, removeNullsForCreate } from '../../model/merge-patch.ts';
 import { parseThingId, withDefaultNamespace } from '../../model/ids.ts';
 import type { PolicyEnforcer } from '../../policy/index.ts';
@@ -133,7 +133,8 @@ export class ThingsService {
     if (view === undefined || cmd.fields === undefined) return view;
     const selector = parseFieldSelector(cmd.fields);
     let full = withSpecialFields(view, state);
-    if (/(^|[,(/])_policy\b/.test(cmd.fields)) {
+    // The policy is loaded only when the selector asks for it at the top level.
+    if (fieldSelectorPointers(selector).some((p) => p[0] === '_policy')) {
       const policy = await this.policyView(state, cmd);
       if (policy !== undefined) full = { ...full, _policy: policy };
     }
