@@ -1,7 +1,9 @@
+import { parseNamespaceRoots, type NamespaceRoots } from '../policy/index.ts';
+import { compileTokenIntegrationSubject, DEFAULT_TOKEN_INTEGRATION_SUBJECT } from '../services/policies/policy-actions.ts';
 import type { BasicUser } from '../transports/common/authentication.ts';
 import { oidcProblems, parseOidcIssuers, type OidcIssuerConfig } from '../transports/common/oidc-config.ts';
 
-type Kind = 'int' | 'bool' | 'string' | 'optional-string' | 'users' | 'oauth-issuers';
+type Kind = 'int' | 'bool' | 'string' | 'optional-string' | 'users' | 'oauth-issuers' | 'namespace-policies';
 
 interface Setting<K extends Kind> {
   readonly kind: K;
@@ -26,11 +28,19 @@ export const SETTINGS = {
   devopsPassword: { kind: 'string', env: 'DOPPEL_DEVOPS_PASSWORD', flag: '--devops-password', default: 'foobar', doc: 'Password of the devops user (DevOps and connections APIs).' },
   oauthIssuers: { kind: 'oauth-issuers', env: 'DOPPEL_OAUTH_ISSUERS', flag: '--oauth-issuers', default: '{}', doc: 'OpenID Connect issuers whose JWTs are accepted (JSON, like Ditto\'s openid-connect-issuers).' },
   oauthProtocol: { kind: 'string', env: 'DOPPEL_OAUTH_PROTOCOL', flag: '--oauth-protocol', default: 'https', doc: 'https, or http to allow plain-HTTP issuers (development only).' },
+  oauthTokenIntegrationSubject: { kind: 'string', env: 'DOPPEL_OAUTH_TOKEN_INTEGRATION_SUBJECT', flag: '--oauth-token-integration-subject', default: DEFAULT_TOKEN_INTEGRATION_SUBJECT, doc: 'The subject the activateTokenIntegration policy action injects (Ditto: OAUTH_TOKEN_INTEGRATION_SUBJECT); placeholders policy-entry:label, jwt:<claim>, header:<name>.' },
   preAuthentication: { kind: 'bool', env: 'DOPPEL_PRE_AUTHENTICATION', flag: '--pre-authentication', default: false, doc: 'Trust the x-ditto-pre-authenticated header (only behind a proxy that sets it).' },
   defaultNamespace: { kind: 'string', env: 'DOPPEL_DEFAULT_NAMESPACE', flag: '--default-namespace', default: 'org.eclipse.ditto', doc: 'Namespace for created IDs without one.' },
   maxThingSizeBytes: { kind: 'int', env: 'DOPPEL_MAX_THING_SIZE_BYTES', flag: '--max-thing-size-bytes', default: 102_400, min: 1, doc: 'Largest thing (serialised JSON).' },
   maxPolicySizeBytes: { kind: 'int', env: 'DOPPEL_MAX_POLICY_SIZE_BYTES', flag: '--max-policy-size-bytes', default: 102_400, min: 1, doc: 'Largest policy (serialised JSON).' },
   policySubjectExpiryGranularityMs: { kind: 'int', env: 'DOPPEL_POLICY_SUBJECT_EXPIRY_GRANULARITY_MS', flag: '--policy-subject-expiry-granularity-ms', default: 3_600_000, min: 0, doc: 'Policy subject expiries are rounded up to a multiple of this (Ditto: POLICY_SUBJECT_EXPIRY_GRANULARITY, 1h); 0 keeps them as given.' },
+  namespacePolicies: { kind: 'namespace-policies', env: 'DOPPEL_NAMESPACE_POLICIES', flag: '--namespace-policies', default: '{}', doc: 'Namespace root policies (Ditto: ditto.namespace-policies), JSON: {"org.example.*": ["org.example:root"]}; their implicit entries count in every policy of a matching namespace.' },
+  policySubjectDeletionAnnouncementGranularityMs: { kind: 'int', env: 'DOPPEL_POLICY_SUBJECT_DELETION_ANNOUNCEMENT_GRANULARITY_MS', flag: '--policy-subject-deletion-announcement-granularity-ms', default: 60_000, min: 1, doc: 'The beforeExpiry of subject deletion announcements is rounded up to a multiple of this (Ditto: POLICY_SUBJECT_DELETION_ANNOUNCEMENT_GRANULARITY, 1m).' },
+  policyAnnouncementGracePeriodMs: { kind: 'int', env: 'DOPPEL_POLICY_ANNOUNCEMENT_GRACE_PERIOD_MS', flag: '--policy-announcement-grace-period-ms', default: 4 * 3_600_000, min: 0, doc: 'Unacknowledged subject deletion announcements are sent again until this long after the expiry or deletion (Ditto: POLICY_ANNOUNCEMENT_GRACE_PERIOD, 4h).' },
+  policyAnnouncementMaxTimeoutMs: { kind: 'int', env: 'DOPPEL_POLICY_ANNOUNCEMENT_MAX_TIMEOUT_MS', flag: '--policy-announcement-max-timeout-ms', default: 60_000, min: 1, doc: 'Longest wait for the acknowledgements of one announcement (Ditto: POLICY_ANNOUNCEMENT_MAX_TIMEOUT, 60s).' },
+  policyAnnouncementDefaultRandomizationMs: { kind: 'int', env: 'DOPPEL_POLICY_ANNOUNCEMENT_DEFAULT_RANDOMIZATION_MS', flag: '--policy-announcement-default-randomization-ms', default: 300_000, min: 0, doc: 'beforeExpiry announcements are sent up to this much earlier, at random, unless the subject sets randomizationInterval (Ditto: 5m).' },
+  policyAnnouncementBackoffMinMs: { kind: 'int', env: 'DOPPEL_POLICY_ANNOUNCEMENT_BACKOFF_MIN_MS', flag: '--policy-announcement-backoff-min-ms', default: 1_000, min: 1, doc: 'First wait before an unacknowledged announcement is sent again; it grows about 1.5 to 2 times per attempt (Ditto: POLICY_ANNOUNCEMENT_BACKOFF_MIN, 1s).' },
+  policyAnnouncementBackoffMaxMs: { kind: 'int', env: 'DOPPEL_POLICY_ANNOUNCEMENT_BACKOFF_MAX_MS', flag: '--policy-announcement-backoff-max-ms', default: 3_600_000, min: 1, doc: 'Longest wait between two sends of an unacknowledged announcement (Ditto: POLICY_ANNOUNCEMENT_BACKOFF_MAX, 1h).' },
   maxHeadersBytes: { kind: 'int', env: 'DOPPEL_MAX_HEADERS_BYTES', flag: '--max-headers-bytes', default: 5_120, min: 1, doc: 'Largest set of Ditto headers of a request.' },
   maxBodyBytes: { kind: 'int', env: 'DOPPEL_MAX_BODY_BYTES', flag: '--max-body-bytes', default: 1_048_576, min: 1, doc: 'Largest HTTP request body.' },
   maxJsonDepth: { kind: 'int', env: 'DOPPEL_MAX_JSON_DEPTH', flag: '--max-json-depth', default: 64, min: 1, doc: 'Deepest nesting of JSON accepted.' },
@@ -50,7 +60,7 @@ export const SETTINGS = {
 } as const satisfies Record<string, Setting<Kind>>;
 
 type Settings = typeof SETTINGS;
-type ValueOf<S> = S extends { kind: 'int' } ? number : S extends { kind: 'bool' } ? boolean : S extends { kind: 'users' } ? readonly BasicUser[] : S extends { kind: 'oauth-issuers' } ? readonly OidcIssuerConfig[] : S extends { kind: 'optional-string' } ? string | undefined : string;
+type ValueOf<S> = S extends { kind: 'int' } ? number : S extends { kind: 'bool' } ? boolean : S extends { kind: 'users' } ? readonly BasicUser[] : S extends { kind: 'oauth-issuers' } ? readonly OidcIssuerConfig[] : S extends { kind: 'namespace-policies' } ? NamespaceRoots : S extends { kind: 'optional-string' } ? string | undefined : string;
 export type Config = { readonly [K in keyof Settings]: ValueOf<Settings[K]> };
 
 export class ConfigError extends Error {
@@ -96,7 +106,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
     const raw = flags.get(s.flag) ?? env[s.env];
     const where = flags.has(s.flag) ? s.flag : s.env;
     try {
-      out[key] = raw === undefined || raw === '' ? (s.kind === 'users' || s.kind === 'oauth-issuers' ? parseValue(s, String(s.default)) : s.default) : parseValue(s, raw);
+      const parsedDefault = s.kind === 'users' || s.kind === 'oauth-issuers' || s.kind === 'namespace-policies';
+      out[key] = raw === undefined || raw === '' ? (parsedDefault ? parseValue(s, String(s.default)) : s.default) : parseValue(s, raw);
     } catch (e) {
       problems.push(`${where}: ${(e as Error).message}`);
     }
@@ -104,6 +115,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
   if (problems.length === 0) {
     const where = `${SETTINGS.oauthIssuers.env} / ${SETTINGS.oauthProtocol.env}`;
     problems.push(...oidcProblems(out['oauthIssuers'] as readonly OidcIssuerConfig[], String(out['oauthProtocol'])).map((p) => `${where}: ${p}`));
+  }
+  try {
+    compileTokenIntegrationSubject(String(out['oauthTokenIntegrationSubject']));
+  } catch (e) {
+    problems.push(`${SETTINGS.oauthTokenIntegrationSubject.env}: ${(e as Error).message}`);
   }
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   return Object.freeze(out) as Config;
@@ -125,6 +141,8 @@ function parseValue(s: Setting<Kind>, raw: string): unknown {
       return parseUsers(raw);
     case 'oauth-issuers':
       return parseOidcIssuers(raw);
+    case 'namespace-policies':
+      return parseNamespaceRoots(raw);
     default:
       return raw;
   }

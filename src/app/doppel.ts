@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { MemoryBus } from '../adapters/memory-bus/index.ts';
 import type { Bus } from '../ports/bus.ts';
 import type { Store } from '../ports/store.ts';
-import { NotificationHub } from '../services/notifications/index.ts';
+import { AnnouncementHub, NotificationHub } from '../services/notifications/index.ts';
 import { PoliciesService } from '../services/policies/policies-service.ts';
 import { SearchService } from '../services/search/search-service.ts';
 import { SignalRouter } from '../services/signal-router.ts';
@@ -46,6 +46,19 @@ export async function startDoppel(config: Config, logger: Logger): Promise<Doppe
       maxPolicyBytes: config.maxPolicySizeBytes,
       maxQueuedPerPolicy: config.maxQueuedPerThing,
       subjectExpiryGranularityMs: config.policySubjectExpiryGranularityMs,
+      announcementGranularityMs: config.policySubjectDeletionAnnouncementGranularityMs,
+      tokenIntegrationSubject: config.oauthTokenIntegrationSubject,
+      namespaceRoots: config.namespacePolicies,
+      announcements: {
+        now: Date.now,
+        random: Math.random,
+        uuid: randomUUID,
+        gracePeriodMs: config.policyAnnouncementGracePeriodMs,
+        maxTimeoutMs: config.policyAnnouncementMaxTimeoutMs,
+        defaultRandomizationMs: config.policyAnnouncementDefaultRandomizationMs,
+        backoffMinMs: config.policyAnnouncementBackoffMinMs,
+        backoffMaxMs: config.policyAnnouncementBackoffMaxMs,
+      },
     },
   );
   const things = new ThingsService(
@@ -72,6 +85,8 @@ export async function startDoppel(config: Config, logger: Logger): Promise<Doppe
     { now, onError: (err, thingId) => logger.error({ err, thingId }, 'change notification failed') },
   );
   notifications.start(bus);
+  const announcements = new AnnouncementHub();
+  announcements.start(bus);
   const streaming = new StreamingMetrics();
   const sse = createSseEndpoint({
     hub: notifications,
@@ -101,6 +116,7 @@ export async function startDoppel(config: Config, logger: Logger): Promise<Doppe
   const ws = attachWebSocketEndpoint(http.server, {
     router,
     hub: notifications,
+    announcements,
     authenticator,
     logger: logger.child({ module: 'ws' }),
     uuid: randomUUID,
@@ -133,6 +149,7 @@ export async function startDoppel(config: Config, logger: Logger): Promise<Doppe
         clearTimeout(deadline);
       }
       notifications.close();
+      announcements.close();
       policies.close();
       await opened.close();
       await bus.close();

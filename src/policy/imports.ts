@@ -2,6 +2,7 @@
 // [ditto: basic-policy "Policy imports"]. Pure: other policies come from a lookup the caller
 // fills; what the lookup lacks is reported so the caller can load it and resolve again.
 
+import { namespaceRootLabel } from './namespace-roots.ts';
 import { importedLabel, resolveReferences, type EntryList } from './references.ts';
 import type { Policy, PolicyEntry, PolicyImport } from './types.ts';
 
@@ -82,6 +83,25 @@ class Resolver {
     if (chosen.length === 0) return own;
     return this.merge(own, chosen, depth + 1, new Set([...visited, ...wanted]));
   }
+
+  /** [ditto: namespace root policies] only `implicit` entries, under `nsimported-` labels. */
+  roots(ids: readonly string[]): EntryList {
+    const out: (readonly [string, PolicyEntry])[] = [];
+    for (const id of ids) {
+      this.dependencies.add(id);
+      const loaded = this.lookup(id);
+      if (loaded === undefined) {
+        this.missing.add(id);
+        continue;
+      }
+      // A configured root policy that does not exist contributes nothing.
+      if (loaded === null) continue;
+      for (const [label, entry] of resolveReferences(loaded, Object.entries(loaded.entries))) {
+        if ((entry.importable ?? 'implicit') === 'implicit') out.push([namespaceRootLabel(id, label), withoutReferences(entry)]);
+      }
+    }
+    return out;
+  }
 }
 
 function withoutReferences(entry: PolicyEntry): PolicyEntry {
@@ -92,15 +112,18 @@ function withoutReferences(entry: PolicyEntry): PolicyEntry {
 
 /**
  * The policy as it is evaluated: its own entries, then the importable entries of each imported
- * policy, with entry references of every policy involved resolved against what that policy sees.
+ * policy, with entry references of every policy involved resolved against what that policy sees,
+ * then the implicit entries of the namespace root policies `roots`.
  */
-export function resolvePolicy(policy: Policy, lookup: PolicyLookup): ImportResolution {
+export function resolvePolicy(policy: Policy, lookup: PolicyLookup, roots: readonly string[] = []): ImportResolution {
   const resolver = new Resolver(lookup);
   const imports = Object.entries(policy.imports ?? {});
   const merged = imports.length === 0 ? Object.entries(policy.entries) : resolver.merge(Object.entries(policy.entries), imports, 0, new Set());
+  const rootEntries = roots.length === 0 ? [] : resolver.roots(roots);
   const hasReferences = Object.values(policy.entries).some((e) => (e.references?.length ?? 0) > 0);
-  if (imports.length === 0 && !hasReferences) return { policy, dependencies: resolver.dependencies, missing: resolver.missing };
-  const entries = Object.fromEntries(resolveReferences(policy, merged));
+  if (imports.length === 0 && !hasReferences && rootEntries.length === 0) return { policy, dependencies: resolver.dependencies, missing: resolver.missing };
+  // Tenants cannot use `nsimported-` labels, so root entries never collide with others.
+  const entries = Object.fromEntries([...resolveReferences(policy, merged), ...rootEntries]);
   const resolved: Policy = policy.imports === undefined ? { policyId: policy.policyId, entries } : { policyId: policy.policyId, entries, imports: policy.imports };
   return { policy: resolved, dependencies: resolver.dependencies, missing: resolver.missing };
 }

@@ -23,3 +23,7 @@ export { keepsPolicyManager } from './lockout.ts';
 export { earliestExpiry, expiredSubjects, formatInstant, roundUpExpiry } from './expiry.ts';
 export type { ExpiredSubject } from './expiry.ts';
 export { hasPlaceholder, resolveSubjectIdPlaceholders } from './placeholders.ts';
+export { announcementToJson, formatDittoDuration, parseAnnouncement, parseDittoDuration, roundUpDuration } from './announcement.ts';
+export type { DittoDuration, SubjectAnnouncement } from './announcement.ts';
+export { namespaceRootLabel, NO_NAMESPACE_ROOTS, parseNamespaceRoots, rootPoliciesFor } from './namespace-roots.ts';
+export type { NamespaceRoots } from './namespace-roots.ts';

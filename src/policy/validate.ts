@@ -4,6 +4,7 @@
 
 import { DittoError } from '../model/errors/index.ts';
 import { isJsonObject, type JsonObject } from '../model/json.ts';
+import { announcementToJson, parseAnnouncement } from './announcement.ts';
 import {
   formatResourceKey, isValidNamespacePattern, parseResourceKey, validateLabel, validatePolicyId, validateSubjectId,
 } from './names.ts';
@@ -96,7 +97,7 @@ export function validateSubjectJson(subjectId: string, json: unknown): PolicySub
   }
   if (announcement !== undefined) {
     if (!isJsonObject(announcement)) throw formatError(`the 'announcement' of the subject '${subjectId}' must be a JSON object`);
-    subject.announcement = structuredClone(announcement);
+    subject.announcement = announcementToJson(parseAnnouncement(announcement));
   }
   return subject;
 }

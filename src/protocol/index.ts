@@ -65,3 +65,6 @@ export { errorResponseFor, errorResponseToEnvelope, errorResponseFromEnvelope } 
 export type { ErrorContext } from './error-responses.ts';
 
 export { envelopeToSignal, signalToEnvelope } from './adapter.ts';
+
+export { subjectDeletionFromEnvelope, subjectDeletionToEnvelope } from './policy-announcements.ts';
+export type { SubjectDeletionAnnouncement } from './policy-announcements.ts';

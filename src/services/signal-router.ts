@@ -1,6 +1,6 @@
 import type { JsonObject, JsonValue } from '../model/json.ts';
 import type {
-  CheckPermissionsCommand, PolicyCommand, PolicyCommandResult, RetrieveThingsCommand, SearchThingsCommand, SearchThingsPage,
+  CheckPermissionsCommand, PolicyActionCommand, PolicyCommand, PolicyCommandResult, RetrieveThingsCommand, SearchThingsCommand, SearchThingsPage,
   ThingCommand, ThingCommandResult,
 } from '../signals/index.ts';
 import { checkPermissions } from './policies/check-permissions.ts';
@@ -46,6 +46,11 @@ export class SignalRouter {
 
   dispatchPolicyCommand(cmd: PolicyCommand): Promise<PolicyCommandResult> {
     return this.policies.handleCommand(cmd);
+  }
+
+  /** Policy actions (token integration), HTTP only in Ditto. */
+  dispatchPolicyAction(cmd: PolicyActionCommand): Promise<PolicyCommandResult> {
+    return this.policies.handleAction(cmd);
   }
 
   dispatchCheckPermissions(cmd: CheckPermissionsCommand): Promise<JsonObject> {

@@ -48,6 +48,29 @@ export interface PolicyCommandResult {
   readonly createdId?: string;
 }
 
+/** [ditto: basic-policy "Actions"] the policy actions Ditto has: token integration. */
+export const POLICY_ACTION_NAMES = ['activateTokenIntegration', 'deactivateTokenIntegration'] as const;
+export type PolicyActionName = (typeof POLICY_ACTION_NAMES)[number];
+
+/**
+ * A policy action: on one entry (`label`), or top-level on every entry the caller may execute it
+ * on. Actions need EXECUTE on `policy:/entries/<label>/actions/<name>`, not READ or WRITE.
+ */
+export interface PolicyActionCommand {
+  readonly kind: 'policy.action';
+  readonly action: PolicyActionName;
+  readonly policyId: string;
+  readonly label?: string;
+  /** The request body, if any: `{"announcement": {...}}` for activateTokenIntegration. */
+  readonly value?: JsonValue;
+  readonly headers: DittoHeaders;
+  readonly auth: AuthContext;
+}
+
+export function isPolicyActionName(name: string): name is PolicyActionName {
+  return (POLICY_ACTION_NAMES as readonly string[]).includes(name);
+}
+
 /** `POST /checkPermissions`: named checks of the caller's permissions on resources of entities. */
 export interface CheckPermissionsCommand {
   readonly checks: JsonValue;

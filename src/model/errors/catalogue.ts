@@ -153,7 +153,8 @@ export const ERROR_CATALOGUE = {
   'policies:imports.notmodifiable': { status: 403, message: "You may not modify the imports of the policy with ID '{policyId}'.", description: notModifiableHint },
   'policies:imports.toolarge': { status: 400, message: "The policy with ID '{policyId}' would have {count} imports, more than the {max} allowed." },
   'policies:view.invalid': { status: 400, message: "The policy view '{view}' is invalid.", description: "Use 'original' or 'resolved'." },
-  'policies:action.failed': { status: 400, message: "The policy action '{action}' failed: {reason}" },
+  'policies:action.failed': { status: 400, message: "The policy action '{action}' could not be executed.", description: '{reason}' },
+  'policies:subjectannouncement.invalid': { status: 400, message: "The announcement duration '{duration}' is not valid.", description: "Give durations as a whole number with the unit ms, s, m or h (beforeExpiry: s, m or h), e.g. '30s'." },
   'placeholder:placeholder.notresolvable': { status: 400, message: "The placeholder '{placeholder}' is unknown.", description: 'Subject IDs may use {{ request:subjectId }} only.' },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -6,3 +6,5 @@ export type { EventNotification } from './event-context.ts';
 export { compileSubscription, parseThingFieldSelector } from './event-subscription.ts';
 export type { EventSubscription, FilterScope, SubscriptionRequest } from './event-subscription.ts';
 export { changedThing, mergeObjects } from './event-thing.ts';
+export { AnnouncementHub } from './announcement-hub.ts';
+export type { AnnouncementSubscriber } from './announcement-hub.ts';

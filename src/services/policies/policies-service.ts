@@ -3,12 +3,16 @@ import { jsonEquals, type JsonObject, type JsonValue } from '../../model/json.ts
 import { getAt } from '../../model/json-pointer.ts';
 import { parsePolicyId, withDefaultNamespace } from '../../model/ids.ts';
 import {
-  canonicalPolicyJson, earliestExpiry, validateEntriesJson, validateImportJson, validateImportsJson, validatePolicyEntryJson,
-  validatePolicyJson, validateReferences, type ExpiredSubject, type Policy,
+  canonicalPolicyJson, earliestExpiry, formatInstant, type PolicyEntry, validateEntriesJson, validateImportJson, validateImportsJson, validatePolicyEntryJson,
+  validatePolicyJson, validateReferences, type ExpiredSubject, type NamespaceRoots, type Policy,
 } from '../../policy/index.ts';
 import type { Bus } from '../../ports/bus.ts';
 import type { EntityWrite, Store, StoredEntity, WriteUnit } from '../../ports/store.ts';
-import { policyEventToJson, policyPermissionPath, type PolicyCommand, type PolicyCommandResult, type PolicyEvent } from '../../signals/index.ts';
+import {
+  policyEventToJson, policyPermissionPath, type DittoHeaders, type PolicyActionCommand, type PolicyCommand, type PolicyCommandResult,
+  type PolicyEvent,
+} from '../../signals/index.ts';
+import type { CompiledTemplate } from '../../model/placeholders/index.ts';
 import { KeyedQueue } from '../common/lru-cache.ts';
 import { checkEntityTags, entityTag } from '../things/preconditions.ts';
 import { decidePolicyCreate, decidePolicyDelete, decidePolicyModify, type PolicyDecision } from './policy-decide.ts';
@@ -16,8 +20,13 @@ import { PolicyEnforcers, type PolicyHandle } from './policy-enforcers.ts';
 import { policyNotFound, policyNotModifiable } from './policy-errors.ts';
 import { checkImportsReadable, checkReferencesReadable } from './policy-import-access.ts';
 import { namespaceOfId, readableView, resolvedView, storedValue } from './policy-retrieve.ts';
-import { validatedPolicy, validatedWrite, type ValidatedWrite, type ValueContext } from './policy-values.ts';
+import { subject as subjectValue, validatedPolicy, validatedWrite, type ValidatedWrite, type ValueContext } from './policy-values.ts';
+import {
+  actionAnnouncement, actionFailed, applicable, compileTokenIntegrationSubject, decideAction, DEFAULT_TOKEN_INTEGRATION_SUBJECT,
+  notApplicable, requireJwt, tokenSubjectIds, tokenSubjectType,
+} from './policy-actions.ts';
 import { decideSweep, ExpiryTimers } from './subject-expiry.ts';
+import { SubjectAnnouncer, type AnnouncerOptions } from './announcements.ts';
 
 export type { PolicyHandle } from './policy-enforcers.ts';
 
@@ -30,11 +39,19 @@ export interface PoliciesServiceOptions {
   readonly maxQueuedPerPolicy: number;
   /** Subject expiries are rounded up to a multiple of this [ditto: POLICY_SUBJECT_EXPIRY_GRANULARITY]. */
   readonly subjectExpiryGranularityMs: number;
+  /** `beforeExpiry` of announcements is rounded up to this [ditto: POLICY_SUBJECT_DELETION_ANNOUNCEMENT_GRANULARITY]; default 1 min. */
+  readonly announcementGranularityMs?: number;
+  /** The subject token integration injects [ditto: OAUTH_TOKEN_INTEGRATION_SUBJECT]. */
+  readonly tokenIntegrationSubject?: string;
   /**
    * Called after expired subjects were removed from a policy. This is where the `subjectDeletion`
    * announcement to sessions and connections authenticated as those subjects will be sent.
    */
   readonly onSubjectsExpired?: (policyId: string, subjects: readonly ExpiredSubject[]) => void;
+  /** Subject deletion announcements over the bus; none are sent without these settings. */
+  readonly announcements?: AnnouncerOptions;
+  /** Operator-configured namespace root policies [ditto: ditto.namespace-policies]. */
+  readonly namespaceRoots?: NamespaceRoots;
 }
 
 export interface PoliciesServiceDeps {
@@ -45,6 +62,7 @@ export interface PoliciesServiceDeps {
 
 const READ = ['READ'] as const;
 const WRITE = ['WRITE'] as const;
+const EXECUTE = ['EXECUTE'] as const;
 
 /**
  * Policy commands (the Policies API) and the compiled policies every other service enforces with.
@@ -56,16 +74,21 @@ export class PoliciesService {
   private readonly timers: ExpiryTimers;
   private readonly deps: PoliciesServiceDeps;
   private readonly options: PoliciesServiceOptions;
+  private readonly tokenSubject: CompiledTemplate;
+  private readonly announcer: SubjectAnnouncer | undefined;
 
   constructor(deps: PoliciesServiceDeps, options: PoliciesServiceOptions) {
     this.deps = deps;
     this.options = options;
+    this.tokenSubject = compileTokenIntegrationSubject(options.tokenIntegrationSubject ?? DEFAULT_TOKEN_INTEGRATION_SUBJECT);
     this.timers = new ExpiryTimers(options.now, (id) => void this.sweep(id));
     this.enforcers = new PolicyEnforcers(deps.store, {
       cacheMaxPolicies: options.cacheMaxPolicies,
       now: options.now,
-      observe: (e) => this.timers.schedule(e.id, e.deleted ? undefined : earliestExpiry(validatePolicyJson(e.data, e.id))),
+      observe: (e) => this.observe(e),
+      ...(options.namespaceRoots === undefined ? {} : { namespaceRoots: options.namespaceRoots }),
     });
+    this.announcer = options.announcements === undefined ? undefined : new SubjectAnnouncer(deps.bus, options.announcements);
   }
 
   /** The current policy entity, or undefined when it does not exist (or was deleted). */
@@ -113,13 +136,68 @@ export class PoliciesService {
     return this.queue.run(c.policyId, () => this.modify(c));
   }
 
-  /** Idempotent: stops the expiry timers. */
+  /** [ditto: basic-policy "Actions"] activateTokenIntegration / deactivateTokenIntegration → 204. */
+  handleAction(cmd: PolicyActionCommand): Promise<PolicyCommandResult> {
+    parsePolicyId(cmd.policyId);
+    requireJwt(cmd);
+    // Placeholders other than the label resolve the same for every entry: fail before any work.
+    tokenSubjectIds(this.tokenSubject, cmd, '-');
+    const announcement = cmd.action === 'activateTokenIntegration' ? actionAnnouncement(cmd.value) : undefined;
+    if (this.queue.pending(cmd.policyId) >= this.options.maxQueuedPerPolicy) {
+      return Promise.reject(new DittoError('policies:policy.toomanymodifyingrequests', { policyId: cmd.policyId }));
+    }
+    return this.queue.run(cmd.policyId, () => this.runAction(cmd, announcement));
+  }
+
+  private async runAction(cmd: PolicyActionCommand, announcement: JsonObject | undefined): Promise<PolicyCommandResult> {
+    const state = await this.enforcers.get(cmd.policyId);
+    if (state === undefined) throw new DittoError('policies:policy.notfound', { policyId: cmd.policyId });
+    const handle = await this.ownHandle(state);
+    const subjects = cmd.auth.subjects;
+    const labels = cmd.label === undefined ? Object.keys(handle.policy.entries) : [cmd.label];
+    // [ditto: PolicyCommandEnforcement.authorizeActionCommand] EXECUTE on the action of the entry.
+    const executable = labels.filter((l) => handle.enforcer.hasUnrestricted('policy', ['entries', l, 'actions', cmd.action], subjects, EXECUTE));
+    if (executable.length === 0) throw actionFailed(cmd.action, 403, "The requester has insufficient permissions. 'EXECUTE' is required.");
+    const entries = handle.policy.entries;
+    const chosen = executable.filter((l) => Object.prototype.hasOwnProperty.call(entries, l) && applicable(cmd.action, entries[l] as PolicyEntry, subjects));
+    if (chosen.length === 0) throw notApplicable(cmd);
+    const changes = chosen.map((label) => ({ label, subjectIds: tokenSubjectIds(this.tokenSubject, cmd, label) }));
+    const nowMs = this.options.now().getTime();
+    const now = this.options.now().toISOString();
+    const subject: JsonObject = { type: tokenSubjectType(cmd.action, nowMs) };
+    if (cmd.action === 'activateTokenIntegration') {
+      const exp = cmd.auth.jwt?.expiresAtMs;
+      if (exp === undefined) throw actionFailed(cmd.action, 400, 'The JWT has no expiry (exp) the injected subject could take.');
+      const ctx = this.valueContext(undefined);
+      const adjusted = subjectValue({ type: String(subject['type']), expiry: formatInstant(exp), ...(announcement === undefined ? {} : { announcement }) }, ctx);
+      Object.assign(subject, adjusted);
+    }
+    const decision = decideAction(state, cmd, changes, { now, subject, maxPolicyBytes: this.options.maxPolicyBytes });
+    await this.commitAndPublish(decision, cmd);
+    // [ditto: ActivateTokenIntegrationStrategy] no ETag: injected subjects do not support them.
+    return { status: 204, headers: {} };
+  }
+
+  /** Idempotent: stops the expiry timers and announcements. */
   close(): void {
     this.timers.close();
+    this.announcer?.close();
+  }
+
+  /** Every loaded or committed state: expiry timer and announcement schedule follow it. */
+  private observe(e: StoredEntity): void {
+    const policy = e.deleted ? undefined : validatePolicyJson(e.data, e.id);
+    this.timers.schedule(e.id, policy === undefined ? undefined : earliestExpiry(policy));
+    this.announcer?.observe(e.id, policy);
   }
 
   private valueContext(subject: string | undefined): ValueContext {
-    return { requestSubject: subject, nowMs: this.options.now().getTime(), expiryGranularityMs: this.options.subjectExpiryGranularityMs };
+    return {
+      requestSubject: subject,
+      nowMs: this.options.now().getTime(),
+      expiryGranularityMs: this.options.subjectExpiryGranularityMs,
+      announcementGranularityMs: this.options.announcementGranularityMs ?? 60_000,
+    };
   }
 
   private ownHandle(state: StoredEntity): Promise<PolicyHandle> {
@@ -246,7 +324,7 @@ export class PoliciesService {
     return { status: 201, value: decision.next.data, headers: this.tagHeaders(`"rev:${decision.next.revision}"`, decision.next.revision), createdId: cmd.policyId };
   }
 
-  private async commitAndPublish(decision: { readonly event: PolicyEvent; readonly next: StoredEntity }, cmd: PolicyCommand | undefined): Promise<void> {
+  private async commitAndPublish(decision: { readonly event: PolicyEvent; readonly next: StoredEntity }, cmd: { readonly headers: DittoHeaders } | undefined): Promise<void> {
     const write: EntityWrite = { entity: decision.next, event: policyEventToJson(decision.event), expectedRevision: decision.next.revision - 1 };
     try {
       await this.deps.committer.submit([write]);

@@ -1,11 +1,12 @@
 import { DittoError } from '../../model/errors/index.ts';
 import {
-  compilePolicy, resolvePolicy, validatePolicyJson, type ImportResolution, type Policy, type PolicyEnforcer,
+  compilePolicy, NO_NAMESPACE_ROOTS, resolvePolicy, rootPoliciesFor, type NamespaceRoots, validatePolicyJson, type ImportResolution, type Policy, type PolicyEnforcer,
 } from '../../policy/index.ts';
 import type { JsonObject } from '../../model/json.ts';
 import type { Store, StoredEntity } from '../../ports/store.ts';
 import { EntityCache } from '../common/entity-cache.ts';
 import { LruCache } from '../common/lru-cache.ts';
+import { namespaceOfId } from './policy-retrieve.ts';
 
 /** A live policy and its enforcer, compiled for one namespace with its imports resolved. */
 export interface PolicyHandle {
@@ -91,6 +92,8 @@ export interface PolicyEnforcersOptions {
   readonly now: () => Date;
   /** Called with every policy state that is loaded or committed (expiry scheduling). */
   readonly observe?: (entity: StoredEntity) => void;
+  /** Operator-configured namespace root policies merged into every policy of their namespaces. */
+  readonly namespaceRoots?: NamespaceRoots;
 }
 
 /**
@@ -172,7 +175,8 @@ export class PolicyEnforcers {
   private async build(entity: StoredEntity, namespace: string): Promise<Compiled> {
     const policy = validatePolicyJson(entity.data, entity.id);
     const loaded = new Map<string, Loaded>();
-    const resolution = await this.resolve(policy, loaded);
+    const roots = rootPoliciesFor(this.options.namespaceRoots ?? NO_NAMESPACE_ROOTS, namespaceOfId(entity.id), entity.id);
+    const resolution = await this.resolve(policy, loaded, roots);
     const enforcer = this.enforcerFor(resolution.policy, namespace);
     const dependencies = [...resolution.dependencies].map((id) => [id, loaded.get(id)?.revision ?? 0] as const);
     return {
@@ -194,15 +198,15 @@ export class PolicyEnforcers {
   }
 
   /** Resolves imports, loading what the resolution asks for until nothing is missing. */
-  async resolve(policy: Policy, loaded: Map<string, Loaded> = new Map()): Promise<ImportResolution> {
+  async resolve(policy: Policy, loaded: Map<string, Loaded> = new Map(), roots: readonly string[] = []): Promise<ImportResolution> {
     const lookup = (id: string): Policy | null | undefined => loaded.get(id)?.policy;
-    let resolution = resolvePolicy(policy, lookup);
+    let resolution = resolvePolicy(policy, lookup, roots);
     for (let round = 0; resolution.missing.size > 0 && round < MAX_LOAD_ROUNDS; round++) {
       await Promise.all([...resolution.missing].map(async (id) => {
         const e = await this.load(id);
         loaded.set(id, { policy: e === undefined || e.deleted ? null : validatePolicyJson(e.data, id), revision: e?.revision ?? 0 });
       }));
-      resolution = resolvePolicy(policy, lookup);
+      resolution = resolvePolicy(policy, lookup, roots);
     }
     return resolution;
   }

@@ -5,6 +5,7 @@ import { DittoError } from '../../model/errors/index.ts';
 import type { JsonObject, JsonValue } from '../../model/json.ts';
 import type { Pointer } from '../../model/json-pointer.ts';
 import {
+  announcementToJson, parseAnnouncement, roundUpDuration,
   canonicalEntryJson, canonicalPolicyJson, entryToJson, formatInstant, formatResourceKey, MAX_IMPORTS, parseResourceKey,
   resolveSubjectIdPlaceholders, roundUpExpiry, validateAllowedAdditions, validateEntriesJson, validateImportable,
   validateImportJson, validateImportsJson, validateNamespaces, validatePolicyEntryJson, validatePolicyId, validatePolicyJson,
@@ -18,6 +19,8 @@ export interface ValueContext {
   readonly requestSubject: string | undefined;
   readonly nowMs: number;
   readonly expiryGranularityMs: number;
+  /** `beforeExpiry` of announcements is rounded up to a multiple of this. */
+  readonly announcementGranularityMs: number;
 }
 
 /** A validated write: where it goes (placeholders and resource keys normalised) and what. */
@@ -26,12 +29,20 @@ export interface ValidatedWrite {
   readonly value: JsonValue;
 }
 
-function subject(s: PolicySubject, ctx: ValueContext): PolicySubject {
-  if (s.expiry === undefined) return s;
-  const rounded = roundUpExpiry(Date.parse(s.expiry), ctx.expiryGranularityMs);
+/** [ditto: AbstractPolicyCommandStrategy.roundSubjectAnnouncement] `beforeExpiry` rounded up to the announcement granularity. */
+export function roundedAnnouncement(announcement: JsonObject, granularityMs: number): JsonObject {
+  const a = parseAnnouncement(announcement);
+  if (a.beforeExpiry === undefined) return announcement;
+  return announcementToJson({ ...a, beforeExpiry: roundUpDuration(a.beforeExpiry, granularityMs) });
+}
+
+export function subject(s: PolicySubject, ctx: ValueContext): PolicySubject {
+  const out = s.announcement === undefined ? s : { ...s, announcement: roundedAnnouncement(s.announcement, ctx.announcementGranularityMs) };
+  if (out.expiry === undefined) return out;
+  const rounded = roundUpExpiry(Date.parse(out.expiry), ctx.expiryGranularityMs);
   // [ditto: basic-policy expiring-subjects] an expiry already past (after rounding) is refused.
-  if (rounded < ctx.nowMs) throw new DittoError('policies:subjectexpiry.invalid', { expiry: s.expiry });
-  return { ...s, expiry: formatInstant(rounded) };
+  if (rounded < ctx.nowMs) throw new DittoError('policies:subjectexpiry.invalid', { expiry: out.expiry });
+  return { ...out, expiry: formatInstant(rounded) };
 }
 
 function subjects(all: Readonly<Record<string, PolicySubject>>, ctx: ValueContext): Record<string, PolicySubject> {

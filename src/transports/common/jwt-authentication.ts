@@ -135,7 +135,9 @@ export class JwtAuthenticator {
     } catch (e) {
       throw unverified(describe(e));
     }
-    return { auth: { subjects: this.subjects(endpoint, claims) }, claims, expiresAtMs: typeof claims['exp'] === 'number' ? claims['exp'] * 1000 : undefined };
+    const expiresAtMs = typeof claims['exp'] === 'number' ? claims['exp'] * 1000 : undefined;
+    const jwt = expiresAtMs === undefined ? { claims } : { claims, expiresAtMs };
+    return { auth: { subjects: this.subjects(endpoint, claims), jwt }, claims, expiresAtMs };
   }
 
   private subjects(endpoint: IssuerEndpoint, claims: JsonObject): string[] {

@@ -2,7 +2,11 @@ import type { FastifyReply } from 'fastify';
 import { DittoError } from '../../model/errors/index.ts';
 import { isJsonObject } from '../../model/json.ts';
 import { parsePolicyId } from '../../model/ids.ts';
-import { policyCommand, type PolicyAction, type PolicyCommand, type PolicyCommandResult, type PolicyView } from '../../signals/index.ts';
+import {
+  policyCommand, type PolicyAction, type PolicyActionCommand, type PolicyActionName, type PolicyCommand, type PolicyCommandResult,
+  type PolicyView,
+} from '../../signals/index.ts';
+import { requireJwt } from '../../services/policies/policy-actions.ts';
 import type { ApiRequest, HttpServerDeps } from './http-server.ts';
 import { sendPlain } from './render.ts';
 import { checkContentType, parseBody } from './request-body.ts';
@@ -46,6 +50,7 @@ export async function handlePolicies(api: ApiRequest, reply: FastifyReply, deps:
   if (policyId === undefined) return handlePoliciesRoot(api, reply, deps);
   const match = matchPolicyRoute(api.segments.slice(2));
   if (match.kind === 'none') return sendPlain(reply, 404);
+  if (match.kind === 'action') return handlePolicyAction(api, reply, deps, policyId, match);
   const action = ACTION_OF[api.method];
   if (action === undefined || !(match.methods as readonly string[]).includes(api.method)) return sendPlain(reply, 405, match.methods);
   const atRoot = match.path.length === 0;
@@ -91,4 +96,21 @@ export async function handleCheckPermissions(api: ApiRequest, reply: FastifyRepl
   const checks = parseBody(api.body, deps.config.maxJsonDepth);
   const result = await deps.router.dispatchCheckPermissions({ checks, headers: api.headers, auth: api.auth });
   return reply.code(200).type('application/json').send(JSON.stringify(result));
+}
+
+/**
+ * [ditto: PoliciesRoute.extractJwt] POST …/actions/<name>: the JWT requirement is checked before
+ * the method, as Ditto's route does; the body (optional) may carry an `announcement`.
+ */
+async function handlePolicyAction(api: ApiRequest, reply: FastifyReply, deps: HttpServerDeps, policyId: string, match: { readonly action: PolicyActionName; readonly label?: string }): Promise<FastifyReply> {
+  const cmd: PolicyActionCommand = { kind: 'policy.action', action: match.action, policyId, headers: api.headers, auth: api.auth, ...(match.label === undefined ? {} : { label: match.label }) };
+  requireJwt(cmd);
+  if (api.method !== 'POST') return sendPlain(reply, 405, ['POST']);
+  const text = typeof api.body === 'string' ? api.body : Buffer.isBuffer(api.body) ? api.body.toString('utf8') : '';
+  const withBody = text.trim() === '' ? cmd : { ...cmd, value: parseBody(text, deps.config.maxJsonDepth) };
+  if (api.headers['response-required'] === 'false') {
+    deps.router.dispatchPolicyAction(withBody).catch((err: unknown) => deps.logger.debug({ err }, 'fire-and-forget policy action failed'));
+    return reply.code(202).send();
+  }
+  return send(reply, await deps.router.dispatchPolicyAction(withBody), undefined);
 }

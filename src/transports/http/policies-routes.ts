@@ -1,5 +1,6 @@
 import type { Pointer } from '../../model/json-pointer.ts';
 import { formatResourceKey, parseResourceKey } from '../../policy/index.ts';
+import { isPolicyActionName, type PolicyActionName } from '../../signals/index.ts';
 import type { HttpMethod } from './things-routes.ts';
 
 const GET_PUT: readonly HttpMethod[] = ['GET', 'PUT'];
@@ -7,6 +8,8 @@ const GET_PUT_DELETE: readonly HttpMethod[] = ['GET', 'PUT', 'DELETE'];
 
 export type PolicyRouteMatch =
   | { readonly kind: 'resource'; readonly path: Pointer; readonly methods: readonly HttpMethod[] }
+  /** [ditto: PoliciesRoute, PolicyEntriesRoute] POST …/actions/<name>, top-level or of one entry. */
+  | { readonly kind: 'action'; readonly action: PolicyActionName; readonly label?: string }
   | { readonly kind: 'none' };
 
 const none: PolicyRouteMatch = { kind: 'none' };
@@ -22,10 +25,18 @@ function resourceKey(rest: readonly string[], label: string): string {
   return formatResourceKey(key.type, key.path);
 }
 
+function actionRoute(rest: readonly string[], label?: string): PolicyRouteMatch {
+  const [name, ...tail] = rest;
+  if (name === undefined || tail.length > 0 || !isPolicyActionName(name)) return none;
+  return label === undefined ? { kind: 'action', action: name } : { kind: 'action', action: name, label };
+}
+
 function entryRoute(label: string, rest: readonly string[]): PolicyRouteMatch {
   const [part, ...tail] = rest;
   if (part === undefined) return resource(['entries', label], GET_PUT_DELETE);
   switch (part) {
+    case 'actions':
+      return actionRoute(tail, label);
     // [ditto: PolicyEntriesRoute] a subject ID or resource key is the whole remaining path.
     case 'subjects':
       return tail.length === 0 ? resource(['entries', label, part], GET_PUT) : resource(['entries', label, part, tail.join('/')], GET_PUT_DELETE);
@@ -44,11 +55,12 @@ function entryRoute(label: string, rest: readonly string[]): PolicyRouteMatch {
 
 /**
  * Maps the segments after `/api/2/policies/{policyId}` to a path inside the policy and the methods
- * Ditto's routes accept there. Policy actions (token integration) are not routed yet.
+ * Ditto's routes accept there, or to a policy action.
  */
 export function matchPolicyRoute(rest: readonly string[]): PolicyRouteMatch {
   const [top, id, part, ...tail] = rest;
   if (top === undefined) return resource([], GET_PUT_DELETE);
+  if (top === 'actions') return actionRoute(rest.slice(1));
   if (top === 'entries') {
     if (id === undefined) return resource(['entries'], GET_PUT);
     return entryRoute(id, rest.slice(2));

@@ -3,7 +3,7 @@ import type { RawData, WebSocket } from 'ws';
 import { DittoError, isDittoError } from '../../model/errors/index.ts';
 import { thingEventToText, tryParseEnvelope } from '../../protocol/index.ts';
 import {
-  compileSubscription, type EventNotification, type EventSubscriber, type EventSubscription, type NotificationHub,
+  compileSubscription, type AnnouncementHub, type EventNotification, type EventSubscriber, type EventSubscription, type NotificationHub,
 } from '../../services/notifications/index.ts';
 import type { SignalRouter } from '../../services/signal-router.ts';
 import type { AuthContext, DittoHeaders } from '../../signals/index.ts';
@@ -11,6 +11,7 @@ import type { Authenticator } from '../common/authentication.ts';
 import { KeyedQueue } from '../../services/common/lru-cache.ts';
 import { errorText, prepareProtocolMessage, type ProtocolClient, type ProtocolDispatchConfig } from '../common/protocol-dispatch.ts';
 import { SlowConsumerGuard, type StreamingMetrics } from '../common/streaming.ts';
+import { SessionAnnouncements } from './ws-announcements.ts';
 import { ackFor, parseControlMessage, type ControlMessage, type StreamingType } from './control-messages.ts';
 
 export interface WebSocketConfig {
@@ -30,6 +31,8 @@ export interface WebSocketConfig {
 export interface WebSocketDeps {
   readonly router: SignalRouter;
   readonly hub: NotificationHub;
+  /** Policy announcements (subjectDeletion); sessions get none without it. */
+  readonly announcements?: AnnouncementHub;
   readonly authenticator: Authenticator;
   readonly logger: Logger;
   readonly uuid: () => string;
@@ -63,6 +66,7 @@ export class WsSession {
   private readonly subjects: readonly string[];
   private readonly subscriptions = new Map<StreamingType, EventSubscription>();
   private events: EventSubscriber | undefined;
+  private readonly announcements: SessionAnnouncements | undefined;
   private readonly guard: SlowConsumerGuard;
   private readonly client: ProtocolClient;
   private readonly log: Logger;
@@ -97,6 +101,7 @@ export class WsSession {
       newCorrelationId: deps.uuid,
       onUnexpected: (err) => this.log.error({ err }, 'protocol message failed'),
     };
+    this.announcements = deps.announcements === undefined ? undefined : new SessionAnnouncements(deps.announcements, this.subjects, (t) => this.sendNow(t));
     ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
     ws.on('pong', () => this.alive());
     ws.on('error', (err) => this.log.debug({ err }, 'WebSocket error'));
@@ -175,6 +180,7 @@ export class WsSession {
   }
 
   private onProtocolMessage(text: string): void {
+    if (this.announcements?.tryAcknowledge(text) === true) return;
     const prepared = prepareProtocolMessage(text, this.client, this.deps.router, this.deps.config.protocol);
     if (prepared.kind === 'answer') {
       if (prepared.answer !== undefined) this.sendNow(prepared.answer);
@@ -202,6 +208,7 @@ export class WsSession {
     if (control.kind === 'stop') {
       this.subscriptions.delete(control.type);
       if (control.type === 'events') this.stopEvents();
+      if (control.type === 'policyAnnouncements') this.announcements?.stop();
       this.sendNow(ackFor(control.type, false));
       return;
     }
@@ -218,8 +225,9 @@ export class WsSession {
       return;
     }
     this.subscriptions.set(control.type, subscription);
-    // Messages, live commands, live events and policy announcements are only registered: their routing comes later.
+    // Messages, live commands and live events are only registered: their routing comes later.
     if (control.type === 'events') this.startEvents(subscription);
+    if (control.type === 'policyAnnouncements') this.announcements?.start(subscription.namespaces);
     this.sendNow(ackFor(control.type, true));
   }
 
@@ -301,6 +309,7 @@ export class WsSession {
     if (this.closed) return;
     this.closed = true;
     this.stopEvents();
+    this.announcements?.stop();
     if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
     this.onClosed(this);
   }
