@@ -292,18 +292,19 @@ export class SubjectAnnouncer {
       if (a.requestedAcksTimeout !== undefined) headers['timeout'] = `${Math.min(a.requestedAcksTimeout.ms, this.options.maxTimeoutMs)}ms`;
     }
     const message: AnnouncementMessage = { policyId: t.policyId, deleteAt: formatInstant(t.deleteAtMs), subjectIds: [t.subjectId], headers };
-    this.bus.publish({ subject: announcementBusSubject(ANNOUNCEMENT_SUBJECT_PREFIX, t.policyId), payload: message as unknown as JsonObject });
     if (labels.length === 0) {
       this.settled(t);
-      return;
+    } else {
+      // Waiting starts before the message leaves: an acknowledgement may come back at once.
+      if (t.correlationId !== undefined) this.byCorrelation.delete(t.correlationId);
+      t.correlationId = correlationId;
+      t.waiting = new Set(labels);
+      t.failed = false;
+      this.byCorrelation.set(correlationId, t.key);
+      const timeout = Math.min(a.requestedAcksTimeout?.ms ?? this.options.maxTimeoutMs, this.options.maxTimeoutMs);
+      this.schedule(t, 'awaiting', this.options.now() + timeout);
     }
-    if (t.correlationId !== undefined) this.byCorrelation.delete(t.correlationId);
-    t.correlationId = correlationId;
-    t.waiting = new Set(labels);
-    t.failed = false;
-    this.byCorrelation.set(correlationId, t.key);
-    const timeout = Math.min(a.requestedAcksTimeout?.ms ?? this.options.maxTimeoutMs, this.options.maxTimeoutMs);
-    this.schedule(t, 'awaiting', this.options.now() + timeout);
+    this.bus.publish({ subject: announcementBusSubject(ANNOUNCEMENT_SUBJECT_PREFIX, t.policyId), payload: message as unknown as JsonObject });
   }
 
   private onAck(ack: AnnouncementAck): void {
