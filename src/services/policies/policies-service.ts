@@ -44,8 +44,8 @@ export interface PoliciesServiceOptions {
   /** The subject token integration injects [ditto: OAUTH_TOKEN_INTEGRATION_SUBJECT]. */
   readonly tokenIntegrationSubject?: string;
   /**
-   * Called after expired subjects were removed from a policy. This is where the `subjectDeletion`
-   * announcement to sessions and connections authenticated as those subjects will be sent.
+   * Called after expired subjects were removed from a policy. (Announcements do not need it: the
+   * announcer sees the removal in the next state of the policy.)
    */
   readonly onSubjectsExpired?: (policyId: string, subjects: readonly ExpiredSubject[]) => void;
   /** Subject deletion announcements over the bus; none are sent without these settings. */
