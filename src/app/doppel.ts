@@ -112,6 +112,7 @@ export async function startDoppel(config: Config, logger: Logger): Promise<Doppe
       maxInFlightCommands: 100,
       throttling: { enabled: config.wsThrottlingEnabled, limit: config.wsThrottlingLimit, intervalMs: config.wsThrottlingIntervalMs },
       protocol: { maxHeadersBytes: config.maxHeadersBytes, maxTimeoutMs: config.maxTimeoutMs, json: { maxDepth: config.maxJsonDepth } },
+      search: { maxSubscriptions: config.wsMaxSearchSubscriptions, idleTimeoutMs: config.searchIdleTimeoutMs },
     },
   });
   await http.listen({ port: config.port, host: config.host });

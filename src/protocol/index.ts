@@ -65,3 +65,6 @@ export { errorResponseFor, errorResponseToEnvelope, errorResponseFromEnvelope } 
 export type { ErrorContext } from './error-responses.ts';
 
 export { envelopeToSignal, signalToEnvelope } from './adapter.ts';
+
+export { searchSignalFromEnvelope, searchSignalToEnvelope } from './search-protocol.ts';
+export type { SearchProtocolSignal, SearchSubscribeSignal, SearchSubscriptionSignal } from './search-protocol.ts';
