@@ -75,6 +75,7 @@ export async function startDoppel(config: Config, logger: Logger): Promise<Doppe
   const streaming = new StreamingMetrics();
   const sse = createSseEndpoint({
     hub: notifications,
+    router,
     logger: logger.child({ module: 'sse' }),
     metrics: streaming,
     config: { heartbeatMs: 1_000, maxBufferedBytes: config.streamingMaxBufferedBytes },
