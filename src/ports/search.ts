@@ -40,9 +40,9 @@ export interface SearchCandidate {
 export interface SearchIndex {
   candidates(query: SearchCandidatesQuery): Promise<SearchCandidate[]>;
   /**
-   * The distinct (policy, namespace, feature) scopes of the candidates that hold a value for
-   * sort field `field` (the feature is '' outside features), at most `limit` of them: whose
-   * enforcers decide whether the caller may read that value.
+   * The distinct (policy, namespace, feature) scopes of the candidates (for the feature
+   * wildcard: of those holding a value for sort field `field`; the feature is '' outside
+   * features), at most `limit` of them: whose enforcers decide whether the caller may read it.
    */
   sortScopes(query: SearchScopeQuery, field: number, limit: number): Promise<SortScope[]>;
 }

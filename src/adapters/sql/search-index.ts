@@ -192,12 +192,16 @@ export class SqlSearchIndex implements SearchIndex {
     const scope = this.scope(q, params);
     let from = `${t.thing} st`;
     let fid = `''`;
+    // Scopes are per policy and namespace; only the feature wildcard also needs the features
+    // holding a value. Things without a value add scopes that do not matter, never miss one.
     if (!(pointer.length === 1 && (pointer[0] as string) in THING_COLUMNS)) {
       const path = indexPathOf(pointer);
-      const on = [`x.thing_id = st.thing_id`, `x.gpath = ${params.add(storable(path.gpath), 'text')}`, `x.kind <= ${KIND.string}`];
-      if (path.fid !== undefined) on.push(`x.fid = ${params.add(storable(path.fid), 'text')}`);
-      from += ` JOIN ${t.value} x ON ${on.join(' AND ')}`;
-      fid = 'x.fid';
+      if (path.fid === undefined) {
+        from += ` JOIN ${t.value} x ON x.thing_id = st.thing_id AND x.gpath = ${params.add(storable(path.gpath), 'text')} AND x.kind <= ${KIND.string}`;
+        fid = 'x.fid';
+      } else {
+        fid = params.add(storable(path.fid), 'text');
+      }
     }
     const text = `${scope.with}
       SELECT DISTINCT st.policy_id, st.namespace, ${fid} AS fid FROM ${from}
