@@ -60,6 +60,7 @@ async function pump(res: ServerResponse, opening: ReturnType<SignalRouter['dispa
   for (;;) {
     if (res.writableEnded || res.destroyed) return;
     const page = await stream.next();
+    if (res.writableEnded || res.destroyed) return;
     let text = '';
     for (const { thingId, item } of page.items) text += `data:${JSON.stringify(item)}\nid:${oneLine(thingId)}\n\n`;
     if (text !== '' && !res.write(text)) await drained(res);
@@ -73,6 +74,7 @@ function oneLine(text: string): string {
 }
 
 function drained(res: ServerResponse): Promise<void> {
+  if (res.destroyed) return Promise.resolve();
   return new Promise((resolve) => {
     const done = (): void => {
       res.off('drain', done);
