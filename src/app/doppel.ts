@@ -90,6 +90,7 @@ export async function startDoppel(config: Config, logger: Logger): Promise<Doppe
   const streaming = new StreamingMetrics();
   const sse = createSseEndpoint({
     hub: notifications,
+    router,
     logger: logger.child({ module: 'sse' }),
     metrics: streaming,
     config: { heartbeatMs: 1_000, maxBufferedBytes: config.streamingMaxBufferedBytes },
@@ -128,6 +129,7 @@ export async function startDoppel(config: Config, logger: Logger): Promise<Doppe
       maxInFlightCommands: 100,
       throttling: { enabled: config.wsThrottlingEnabled, limit: config.wsThrottlingLimit, intervalMs: config.wsThrottlingIntervalMs },
       protocol: { maxHeadersBytes: config.maxHeadersBytes, maxTimeoutMs: config.maxTimeoutMs, json: { maxDepth: config.maxJsonDepth } },
+      search: { maxSubscriptions: config.wsMaxSearchSubscriptions, idleTimeoutMs: config.searchIdleTimeoutMs },
     },
   });
   await http.listen({ port: config.port, host: config.host });

@@ -1,5 +1,5 @@
 import type { RqlFilter } from '../rql/ast.ts';
-import type { SortField } from '../rql/sql/index.ts';
+import type { SortField, SortHiding, SortScope } from '../rql/sql/index.ts';
 import type { StoredEntity } from './store.ts';
 
 /** One page of candidates for a search, in sort order, after a keyset position. */
@@ -16,7 +16,15 @@ export interface SearchCandidatesQuery {
   readonly limit: number;
   /** The instant time placeholders resolve to. */
   readonly now: Date;
+  /**
+   * Per sort field (same order), where the caller may not read the field: those things sort as
+   * if it were absent (see `SearchIndex.sortScopes`). Undefined: every value counts.
+   */
+  readonly hidden?: readonly (readonly SortHiding[] | undefined)[];
 }
+
+/** What `sortScopes` looks at: the candidates of a query, whatever their order. */
+export type SearchScopeQuery = Omit<SearchCandidatesQuery, 'after' | 'limit' | 'hidden'>;
 
 export interface SearchCandidate {
   /** The committed thing, read in the same statement as the index. */
@@ -31,4 +39,10 @@ export interface SearchCandidate {
  */
 export interface SearchIndex {
   candidates(query: SearchCandidatesQuery): Promise<SearchCandidate[]>;
+  /**
+   * The distinct (policy, namespace, feature) scopes of the candidates (for the feature
+   * wildcard: of those holding a value for sort field `field`; the feature is '' outside
+   * features), at most `limit` of them: whose enforcers decide whether the caller may read it.
+   */
+  sortScopes(query: SearchScopeQuery, field: number, limit: number): Promise<SortScope[]>;
 }

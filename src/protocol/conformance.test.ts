@@ -5,6 +5,7 @@ import { isJsonObject, jsonEquals, type JsonObject, type JsonValue } from '../mo
 import { envelopeToSignal, signalToEnvelope } from './adapter.ts';
 import { envelopeToJson, parseEnvelope } from './envelope.ts';
 import { CONTENT_TYPE_JSON, CONTENT_TYPE_MERGE_PATCH } from './headers.ts';
+import { searchSignalFromEnvelope, searchSignalToEnvelope } from './search-protocol.ts';
 
 // [ditto: protocol examples] Ditto's generated protocol examples, read at run time from the
 // shared reference folder (never copied into the project). Each message is parsed, turned into
@@ -135,4 +136,26 @@ test('conformance: every example envelope parses and renders back unchanged', { 
   }
   t.diagnostic(`envelopes: ${pass}/${total}`);
   assert.deepEqual(failures, []);
+});
+
+// [ditto: protocol-specification-things-search] the search protocol's commands (subscribe,
+// request, cancel) and events (created, next, complete, failed).
+test('conformance: search protocol messages round-trip through signals', { skip: absent }, (t) => {
+  const failures: string[] = [];
+  const allowances = { contentType: 0 };
+  let total = 0;
+  for (const e of load()) {
+    if (!e.source.startsWith('search/commands/') && !e.source.startsWith('search/events/')) continue;
+    total++;
+    try {
+      const signal = searchSignalFromEnvelope(parseEnvelope(e.message));
+      const diff = signal === undefined ? ['no signal for this topic'] : differences(e.message, envelopeToJson(searchSignalToEnvelope(signal)), allowances);
+      if (diff.length > 0) failures.push(`${e.source} (${e.title}): ${diff.join('; ')}`);
+    } catch (err) {
+      failures.push(`${e.source}: threw ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  t.diagnostic(`search messages: ${total - failures.length}/${total}`);
+  assert.deepEqual(failures, []);
+  assert.ok(total >= 7);
 });

@@ -68,3 +68,5 @@ export { envelopeToSignal, signalToEnvelope } from './adapter.ts';
 
 export { subjectDeletionFromEnvelope, subjectDeletionToEnvelope } from './policy-announcements.ts';
 export type { SubjectDeletionAnnouncement } from './policy-announcements.ts';
+export { searchSignalFromEnvelope, searchSignalToEnvelope } from './search-protocol.ts';
+export type { SearchProtocolSignal, SearchSubscribeSignal, SearchSubscriptionSignal } from './search-protocol.ts';

@@ -5,7 +5,7 @@ import type {
 } from '../signals/index.ts';
 import { checkPermissions } from './policies/check-permissions.ts';
 import type { PoliciesService } from './policies/policies-service.ts';
-import type { SearchService } from './search/search-service.ts';
+import type { SearchService, SearchStream } from './search/search-service.ts';
 import type { ThingsService } from './things/things-service.ts';
 
 /**
@@ -28,6 +28,15 @@ export class SignalRouter {
   dispatchSearchThings(cmd: SearchThingsCommand): Promise<SearchThingsPage> {
     if (this.search === undefined) return Promise.reject(new Error('search is not configured'));
     return this.search.query(cmd);
+  }
+
+  /**
+   * A search read page by page as the consumer asks (search protocol, SSE); `resumeAfter` is a
+   * thing ID to continue after. Validation errors reject here, before any page.
+   */
+  dispatchSearchStream(cmd: SearchThingsCommand, resumeAfter?: string): Promise<SearchStream> {
+    if (this.search === undefined) return Promise.reject(new Error('search is not configured'));
+    return this.search.stream(cmd, resumeAfter);
   }
 
   /** CountThings: how many readable things match. */

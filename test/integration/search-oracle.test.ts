@@ -48,6 +48,57 @@ function things(rnd: () => number): Record<string, JsonObject> {
   return out;
 }
 
+type SortKey = readonly [number, number, string, boolean];
+const ABSENT: SortKey = [0, 0, '', false];
+
+/** The scalars a sort path reaches: array elements count, and fields of object elements. */
+function scalarsAt(node: JsonValue | undefined, path: readonly string[]): JsonValue[] {
+  if (node === undefined) return [];
+  if (Array.isArray(node)) return node.flatMap((el) => scalarsAt(el, path));
+  const [head, ...rest] = path;
+  if (head === undefined) return node !== null && typeof node === 'object' ? [] : [node];
+  if (node === null || typeof node !== 'object') return [];
+  if (head === '*') return Object.values(node).flatMap((v) => scalarsAt(v, rest));
+  return scalarsAt(node[head], rest);
+}
+
+function keyOf(v: JsonValue): SortKey {
+  if (v === null) return [1, 0, '', false];
+  if (typeof v === 'number') return [2, v, '', false];
+  if (typeof v === 'string') return [3, 0, v, false];
+  return [4, 0, '', v === true];
+}
+
+function compareKeys(a: SortKey, b: SortKey): number {
+  for (let i = 0; i < 4; i++) {
+    const x = a[i] as number | string | boolean;
+    const y = b[i] as number | string | boolean;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+/**
+ * Ditto's order on a view: the smallest value of a field ascending, the largest descending,
+ * grouped by type (absent, null, numbers, strings, booleans); ties by thing ID.
+ */
+function expectedOrder(views: readonly [string, JsonObject][], sort: readonly string[]): string[] {
+  const fields = sort.map((s) => ({ desc: s.startsWith('-'), path: s.slice(1).split('/') }));
+  const keys = new Map(views.map(([id, v]) => [id, fields.map((f) => {
+    const all = scalarsAt(v, f.path).map(keyOf).sort(compareKeys);
+    return (f.desc ? all[all.length - 1] : all[0]) ?? ABSENT;
+  })]));
+  return views.map(([id]) => id).sort((a, b) => {
+    const ka = keys.get(a) ?? [];
+    const kb = keys.get(b) ?? [];
+    for (let i = 0; i < fields.length; i++) {
+      const c = compareKeys(ka[i] ?? ABSENT, kb[i] ?? ABSENT);
+      if (c !== 0) return fields[i]?.desc === true ? -c : c;
+    }
+    return a < b ? -1 : a > b ? 1 : 0;
+  });
+}
+
 function literal(v: JsonValue): string {
   return typeof v === 'string' ? JSON.stringify(v) : String(v);
 }
@@ -75,6 +126,9 @@ function view(id: string, thing: JsonObject, who: string): JsonObject {
   if (who === FULL) return { ...base, policyId: `${NS}:policy`, ...thing };
   const attributes = { ...(thing['attributes'] as JsonObject) };
   delete attributes['b'];
+  // attributes/o/x is revoked: o holds nothing else, so it goes; attributes/arr/k is revoked too,
+  // but an array is a leaf, readable as a whole.
+  delete attributes['o'];
   const features = { ...(thing['features'] as JsonObject) };
   delete features['f2'];
   return { ...base, attributes, features };
@@ -88,6 +142,8 @@ const POLICY = {
       resources: {
         'thing:/attributes': { grant: ['READ'], revoke: [] },
         'thing:/attributes/b': { grant: [], revoke: ['READ'] },
+        'thing:/attributes/o/x': { grant: [], revoke: ['READ'] },
+        'thing:/attributes/arr/k': { grant: [], revoke: ['READ'] },
         'thing:/features': { grant: ['READ'], revoke: [] },
         'thing:/features/f2': { grant: [], revoke: ['READ'] },
       },
@@ -124,6 +180,34 @@ for (const backend of await searchBackends()) {
           assert.deepEqual(got, expected, `${who} ${f}`);
           const c = await call(server.url, 'GET', `/api/2/search/things/count?filter=${encodeURIComponent(f)}&namespaces=${NS}`, { headers: as(who) });
           assert.equal(c.json, expected.length, `count ${who} ${f}`);
+        }
+      }
+    });
+
+    // A field the caller may not read orders as if it were absent, for that caller, also when
+    // paging with cursors: attributes/b, attributes/o/x, features/f2 and policyId are hidden from
+    // the partial reader, attributes/arr/k is not (its array is readable as a whole).
+    test('sort orders by what the caller may read', async () => {
+      const sorts = [
+        ['+attributes/b'], ['-attributes/b'], ['+attributes/o/x'], ['-attributes/o/x'], ['+attributes/arr/k'], ['-attributes/arr'],
+        ['+features/*/properties/p'], ['-features/*/properties/p'], ['-features/f2/properties/p'], ['+policyId'],
+        ['-attributes/b', '+attributes/a'], ['+attributes/a', '-features/f2/properties/p'],
+      ];
+      for (const sort of sorts) {
+        for (const who of [FULL, PARTIAL]) {
+          const expected = expectedOrder(Object.entries(data).map(([id, t]) => [id, view(id, t, who)]), sort);
+          const got: string[] = [];
+          let cursor: string | undefined;
+          for (let page = 0; page < 10; page++) {
+            const option = `sort(${sort.join(',')}),size(7)${cursor === undefined ? '' : `,cursor(${cursor})`}`;
+            const r = await call(server.url, 'GET', `/api/2/search/things?namespaces=${NS}&fields=thingId&option=${encodeURIComponent(option)}`, { headers: as(who) });
+            assert.equal(r.status, 200, `${sort.join(',')}: ${r.text}`);
+            const body = r.json as { items: { thingId: string }[]; cursor?: string };
+            got.push(...body.items.map((t) => t.thingId));
+            cursor = body.cursor;
+            if (cursor === undefined) break;
+          }
+          assert.deepEqual(got, expected, `${who} sort(${sort.join(',')})`);
         }
       }
     });

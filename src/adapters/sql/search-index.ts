@@ -1,6 +1,8 @@
 import type { EntityWrite } from '../../ports/store.ts';
-import type { SearchCandidate, SearchCandidatesQuery, SearchIndex } from '../../ports/search.ts';
-import { compactParams, compileSort, indexRows, keysetCondition, rqlCondition, SqlParams } from '../../rql/sql/index.ts';
+import type { SearchCandidate, SearchCandidatesQuery, SearchIndex, SearchScopeQuery } from '../../ports/search.ts';
+import {
+  compactParams, compileSort, indexPathOf, indexRows, keysetCondition, KIND, rqlCondition, SqlParams, THING_COLUMNS, type SortScope,
+} from '../../rql/sql/index.ts';
 import type { SqlClient, SqlQueryable, SqlRow } from './client.ts';
 import { ensureSchema, type StoreTables } from './schema.ts';
 import { policyGrants, searchDdl, searchTables, type SearchTables } from './search-schema.ts';
@@ -162,27 +164,15 @@ export class SqlSearchIndex implements SearchIndex {
     if (q.namespaces !== undefined && q.namespaces.length === 0) return [];
     const t = this.tables;
     const params = new SqlParams();
-    const subjects = params.add(q.subjects.map(storable), 'text[]');
-    const sort = compileSort(q.sort, params, { thing: 'st', valueTable: t.value, text: storable });
-    const where: string[] = ['st.policy_id IN (SELECT policy_id FROM vis)'];
-    if (q.namespaces !== undefined) where.push(`st.namespace = ANY(${params.add(q.namespaces.map(storable), 'text[]')})`);
-    if (q.filter !== undefined) {
-      const condition = rqlCondition(q.filter, params, { thing: 'st', valueTable: t.value, now: q.now, text: storable });
-      if (condition !== 'TRUE') where.push(condition);
-    }
+    const scope = this.scope(q, params);
+    const sort = compileSort(q.sort, params, { thing: 'st', valueTable: t.value, text: storable, ...(q.hidden === undefined ? {} : { hidden: q.hidden }) });
+    const where = [...scope.where];
     if (q.after !== undefined) {
       const after = keysetCondition(sort, q.after.map((v) => (typeof v === 'string' ? storable(v) : v)), params);
       if (after === undefined) return [];
       where.push(after);
     }
-    // Policies that may grant a subject READ: its own entries, or any policy importing
-    // (transitively) one where the subject appears at all (imported entries and references).
-    const text = `WITH RECURSIVE imp(policy_id) AS (
-        SELECT i.policy_id FROM ${t.policyImport} i WHERE i.imported_id IN (SELECT policy_id FROM ${t.policySubject} WHERE subject = ANY(${subjects}))
-        UNION SELECT i.policy_id FROM ${t.policyImport} i JOIN imp ON i.imported_id = imp.policy_id
-      ), vis(policy_id) AS (
-        SELECT policy_id FROM ${t.policySubject} WHERE subject = ANY(${subjects}) AND reads UNION SELECT policy_id FROM imp
-      )
+    const text = `${scope.with}
       SELECT sn.entity_id, sn.revision, sn.created, sn.modified, sn.data, ${sort.select.join(', ')}
       FROM ${t.thing} st ${sort.joins.join(' ')}
       JOIN ${this.store.snapshot} sn ON sn.entity_type = 'thing' AND sn.entity_id = (st.thing_id COLLATE "default")
@@ -192,6 +182,55 @@ export class SqlSearchIndex implements SearchIndex {
     const statement = compactParams(text, params.values);
     const rows = await this.client.query(statement.text, statement.values);
     return rows.map((r) => ({ entity: entityOf(r), key: sort.keyColumns.map((c) => keyValue(r[c])) }));
+  }
+
+  async sortScopes(q: SearchScopeQuery, field: number, limit: number): Promise<SortScope[]> {
+    const pointer = q.sort[field]?.pointer;
+    if (pointer === undefined || (q.namespaces !== undefined && q.namespaces.length === 0)) return [];
+    const t = this.tables;
+    const params = new SqlParams();
+    const scope = this.scope(q, params);
+    let from = `${t.thing} st`;
+    let fid = `''`;
+    // Scopes are per policy and namespace; only the feature wildcard also needs the features
+    // holding a value. Things without a value add scopes that do not matter, never miss one.
+    if (!(pointer.length === 1 && (pointer[0] as string) in THING_COLUMNS)) {
+      const path = indexPathOf(pointer);
+      if (path.fid === undefined) {
+        from += ` JOIN ${t.value} x ON x.thing_id = st.thing_id AND x.gpath = ${params.add(storable(path.gpath), 'text')} AND x.kind <= ${KIND.string}`;
+        fid = 'x.fid';
+      } else {
+        fid = params.add(storable(path.fid), 'text');
+      }
+    }
+    const text = `${scope.with}
+      SELECT DISTINCT st.policy_id, st.namespace, ${fid} AS fid FROM ${from}
+      WHERE ${scope.where.map((w) => `(${w})`).join(' AND ')}
+      LIMIT ${params.add(limit, 'bigint')}`;
+    const statement = compactParams(text, params.values);
+    const rows = await this.client.query(statement.text, statement.values);
+    return rows.map((r) => ({ policyId: String(r['policy_id']), namespace: String(r['namespace']), fid: String(r['fid']) }));
+  }
+
+  /** The candidates of a query, whatever their order: visible policies, namespaces and the filter. */
+  private scope(q: SearchScopeQuery, params: SqlParams): { with: string; where: string[] } {
+    const t = this.tables;
+    const subjects = params.add(q.subjects.map(storable), 'text[]');
+    const where: string[] = ['st.policy_id IN (SELECT policy_id FROM vis)'];
+    if (q.namespaces !== undefined) where.push(`st.namespace = ANY(${params.add(q.namespaces.map(storable), 'text[]')})`);
+    if (q.filter !== undefined) {
+      const condition = rqlCondition(q.filter, params, { thing: 'st', valueTable: t.value, now: q.now, text: storable });
+      if (condition !== 'TRUE') where.push(condition);
+    }
+    // Policies that may grant a subject READ: its own entries, or any policy importing
+    // (transitively) one where the subject appears at all (imported entries and references).
+    const cte = `WITH RECURSIVE imp(policy_id) AS (
+        SELECT i.policy_id FROM ${t.policyImport} i WHERE i.imported_id IN (SELECT policy_id FROM ${t.policySubject} WHERE subject = ANY(${subjects}))
+        UNION SELECT i.policy_id FROM ${t.policyImport} i JOIN imp ON i.imported_id = imp.policy_id
+      ), vis(policy_id) AS (
+        SELECT policy_id FROM ${t.policySubject} WHERE subject = ANY(${subjects}) AND reads UNION SELECT policy_id FROM imp
+      )`;
+    return { with: cte, where };
   }
 
   /** Indexes every stored thing and policy once, when the index tables are new. */

@@ -35,6 +35,9 @@ export const ERROR_CATALOGUE = {
   // search
   'thing-search:search.option.invalid': { status: 400, message: 'The search option is invalid: {reason}', description: 'Options are sort(+a,-b), size(n) with n up to 200, cursor(c) or limit(offset,count).' },
   'thing-search:query.time.exceeded': { status: 408, message: 'The search took longer than {timeoutMs}ms.', description: 'Narrow the filter with indexed fields, or ask for fewer results.' },
+  'thing-search:subscription.protocol.error': { status: 400, message: '{reason}', description: 'Follow the reactive-streams rules: request a positive number of pages.' },
+  'thing-search:subscription.timeout': { status: 408, message: "The search subscription '{subscriptionId}' was idle for more than {timeoutMs}ms.", description: 'Request pages sooner, or subscribe again.' },
+  'thing-search:subscription.not.found': { status: 404, message: "There is no search subscription '{subscriptionId}'.", description: 'It may have completed, failed, been cancelled or timed out.' },
 
   // gateway
   'gateway:authentication.failed': { status: 401, message: 'Authentication failed: {reason}', description: 'Provide valid credentials (HTTP Basic, a Bearer token, or pre-authentication where enabled).' },

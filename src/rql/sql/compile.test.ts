@@ -4,7 +4,7 @@ import { parseRqlFilter } from '../index.ts';
 import { likePrefix, prefixUpperBound, rqlToSql, toSqlLike } from './compile.ts';
 import { SqlParams } from './params.ts';
 import { indexRows } from './rows.ts';
-import { compileSort, keysetCondition } from './sort.ts';
+import { compileSort, keysetCondition, leafDepths } from './sort.ts';
 
 const NOW = new Date('2024-05-06T07:08:09.000Z');
 const sql = (filter: string): { text: string; values: readonly unknown[] } =>
@@ -121,5 +121,23 @@ describe('sort and keyset', () => {
     assert.equal(byValue.keyColumns.length, 5);
     assert.match(byValue.orderBy, /t\.thing_id DESC$/);
     assert.deepEqual(p2.values, ['attributes/n', '']);
+  });
+
+  test('values hidden from the caller are skipped by the sort key lookup; the leaf decides where policies differ by depth', () => {
+    assert.deepEqual(leafDepths(['attributes', 'a', 'b']), [2, 3]);
+    assert.deepEqual(leafDepths(['features', 'f', 'properties', 'x']), [4]);
+    assert.deepEqual(leafDepths(['definition']), [1]);
+    const scopes = [{ policyId: 'p:1', namespace: 'ns', fid: '' }];
+    const params = new SqlParams();
+    const sort = compileSort([{ pointer: ['attributes', 'a', 'b'], direction: 'asc' }, { pointer: ['policyId'], direction: 'asc' }], params, {
+      thing: 't', valueTable: 'v',
+      hidden: [[{ scopes, readableDepths: [] }, { scopes, readableDepths: [2] }], [{ scopes, readableDepths: [] }]],
+    });
+    const join = sort.joins[0] as string;
+    assert.match(join, /AND NOT \(\(\(t\.policy_id, t\.namespace, x\.fid\) IN \(SELECT \* FROM unnest\(/);
+    assert.match(join, /y\.kind = 5 AND y\.gpath = ANY\(/, 'the first array above the field is the leaf');
+    assert.match(sort.orderBy, /CASE WHEN \(\(t\.policy_id, t\.namespace, ''\) IN .* THEN '' ELSE coalesce\(t\.policy_id, ''\) END ASC/);
+    const plain = compileSort([{ pointer: ['attributes', 'a'], direction: 'asc' }], new SqlParams(), { thing: 't', valueTable: 'v', hidden: [[]] });
+    assert.doesNotMatch(plain.joins[0] as string, /unnest/, 'nothing hidden, nothing added');
   });
 });

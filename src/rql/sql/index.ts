@@ -6,5 +6,5 @@ export { ALWAYS_VISIBLE, indexPathOf, KIND, THING_COLUMNS } from './paths.ts';
 export type { IndexPath } from './paths.ts';
 export { indexRows } from './rows.ts';
 export type { IndexRow } from './rows.ts';
-export { compileSort, keysetCondition } from './sort.ts';
-export type { CompiledSort, SortField } from './sort.ts';
+export { compileSort, keysetCondition, leafDepths } from './sort.ts';
+export type { CompiledSort, SortField, SortHiding, SortScope } from './sort.ts';

@@ -5,7 +5,7 @@
 export class SqlParams {
   readonly values: unknown[] = [];
 
-  add(value: unknown, cast: 'text' | 'float8' | 'boolean' | 'bigint' | 'text[]' | 'float8[]'): string {
+  add(value: unknown, cast: 'text' | 'float8' | 'boolean' | 'bigint' | 'text[]' | 'float8[]' | 'int[]'): string {
     this.values.push(value);
     return `$${this.values.length}::${cast}`;
   }

@@ -15,6 +15,36 @@ export interface SortField {
   readonly direction: 'asc' | 'desc';
 }
 
+/** A policy (in a namespace) and, for feature fields, the feature a sort value comes from. */
+export interface SortScope {
+  readonly policyId: string;
+  readonly namespace: string;
+  /** The feature ID ('' outside features). */
+  readonly fid: string;
+}
+
+/**
+ * Things whose sort value the caller may not read: per scope, the pointer lengths at which a
+ * value's leaf is readable (empty: none is). A value's leaf is its first array on the way down
+ * (arrays are policy leaves) or the value itself; which one that is depends on the thing, so
+ * scopes whose verdict depends on it carry the readable lengths and the SQL finds the leaf.
+ */
+export interface SortHiding {
+  readonly scopes: readonly SortScope[];
+  readonly readableDepths: readonly number[];
+}
+
+/**
+ * Where a value's leaf may sit: from the first level that can hold an array (`attributes/<key>`,
+ * `features/<id>/properties/<key>`) down to the field itself.
+ */
+export function leafDepths(pointer: Pointer): number[] {
+  const first = pointer[0] === 'features' ? (pointer[2] === 'properties' || pointer[2] === 'desiredProperties' ? 4 : 3) : 2;
+  const out: number[] = [];
+  for (let d = Math.min(first, pointer.length); d <= pointer.length; d++) out.push(d);
+  return out;
+}
+
 type KeyType = 'text' | 'float8' | 'boolean' | 'int';
 
 interface SortKey {
@@ -41,6 +71,36 @@ export interface SortSqlOptions {
   readonly valueTable: string;
   /** Applied to paths, as the index applied it to the stored ones. */
   readonly text?: (s: string) => string;
+  /** Per sort field (same order), the things that sort as if the field were absent for the caller. */
+  readonly hidden?: readonly (readonly SortHiding[] | undefined)[];
+}
+
+/** `(policy, namespace, fid) IN (...)` for the scopes of one hiding. */
+function inScopes(h: SortHiding, fid: string, thing: string, params: SqlParams, text: (s: string) => string): string {
+  const ids = params.add(h.scopes.map((s) => text(s.policyId)), 'text[]');
+  const nss = params.add(h.scopes.map((s) => text(s.namespace)), 'text[]');
+  const fids = params.add(h.scopes.map((s) => text(s.fid)), 'text[]');
+  return `(${thing}.policy_id, ${thing}.namespace, ${fid}) IN (SELECT * FROM unnest(${ids}, ${nss}, ${fids}))`;
+}
+
+/** The pointer length of the leaf holding the value row `x`: its first array above, or itself. */
+function leafDepthOf(pointer: Pointer, valueTable: string, params: SqlParams, text: (s: string) => string): string {
+  const above = leafDepths(pointer).filter((d) => d < pointer.length);
+  if (above.length === 0) return String(pointer.length);
+  const paths = above.map((d) => text(indexPathOf(pointer.slice(0, d)).gpath));
+  const cases = above.map((d, i) => `WHEN ${params.add(paths[i], 'text')} THEN ${d}`).join(' ');
+  return `coalesce((SELECT min(CASE y.gpath ${cases} END) FROM ${valueTable} y WHERE y.thing_id = x.thing_id AND y.fid = x.fid` +
+    ` AND y.kind = ${KIND.array} AND y.gpath = ANY(${params.add(paths, 'text[]')})), ${pointer.length})`;
+}
+
+/** True for the rows (or things) whose sort value the caller may not read. */
+function hiddenCondition(hidden: readonly SortHiding[], pointer: Pointer, fid: string, o: SortSqlOptions, params: SqlParams): string {
+  const text = o.text ?? ((x: string): string => x);
+  return hidden.map((h) => {
+    const scope = inScopes(h, fid, o.thing, params, text);
+    if (h.readableDepths.length === 0) return `(${scope})`;
+    return `(${scope} AND NOT ${leafDepthOf(pointer, o.valueTable, params, text)} = ANY(${params.add(h.readableDepths, 'int[]')}))`;
+  }).join(' OR ');
 }
 
 export function compileSort(fields: readonly SortField[], params: SqlParams, o: SortSqlOptions): CompiledSort {
@@ -53,7 +113,10 @@ export function compileSort(fields: readonly SortField[], params: SqlParams, o: 
     if (column !== undefined) {
       // int8 comes back as a string from some drivers; revisions fit a float8 exactly.
       const c = `${o.thing}.${column.column}`;
-      const expr = column.type === 'bigint' ? `${c}::float8` : column.column === 'policy_id' ? `coalesce(${c}, '')` : c;
+      const hidden = o.hidden?.[i];
+      // A policy ID the caller may not read sorts as a thing without one.
+      const policy = hidden === undefined || hidden.length === 0 ? `coalesce(${c}, '')` : `CASE WHEN ${hiddenCondition(hidden, field.pointer, "''", o, params)} THEN '' ELSE coalesce(${c}, '') END`;
+      const expr = column.type === 'bigint' ? `${c}::float8` : column.column === 'policy_id' ? policy : c;
       keys.push({ exprs: [expr], types: [column.type === 'text' ? 'text' : 'float8'], direction: field.direction });
       return;
     }
@@ -61,6 +124,9 @@ export function compileSort(fields: readonly SortField[], params: SqlParams, o: 
     const dir = field.direction === 'asc' ? 'ASC' : 'DESC';
     const where = [`x.thing_id = ${o.thing}.thing_id`, `x.gpath = ${params.add(text(path.gpath), 'text')}`, `x.kind <= ${KIND.string}`];
     if (path.fid !== undefined) where.push(`x.fid = ${params.add(text(path.fid), 'text')}`);
+    // Values the caller may not read are left out: a thing with none left sorts as without the field.
+    const hidden = o.hidden?.[i];
+    if (hidden !== undefined && hidden.length > 0) where.push(`NOT (${hiddenCondition(hidden, field.pointer, 'x.fid', o, params)})`);
     const j = `j${i}`;
     joins.push(
       `LEFT JOIN LATERAL (SELECT ${RANK} AS rank, x.n, x.t, x.b FROM ${o.valueTable} x WHERE ${where.join(' AND ')}` +

@@ -9,7 +9,8 @@ import type { SearchThingsCommand, SearchThingsPage } from '../../signals/index.
 import type { PolicyHandle } from '../policies/policies-service.ts';
 import { namespaceOf, readableThing, withSpecialFields } from '../things/thing-view.ts';
 import { decodeCursor, encodeCursor, queryHash } from './cursor.ts';
-import { DEFAULT_PAGE_SIZE, parseSearchOptions } from './options.ts';
+import { DEFAULT_PAGE_SIZE, invalidOption, parseSearchOptions } from './options.ts';
+import { sortHiding } from './sort-visibility.ts';
 
 export interface SearchServiceDeps {
   readonly index: SearchIndex;
@@ -33,6 +34,23 @@ interface Parsed {
   readonly namespaces: readonly string[] | undefined;
   readonly subjects: readonly string[];
   readonly now: Date;
+}
+
+/** One thing of a streamed page: its ID (SSE's event ID) and what the caller gets of it. */
+export interface StreamedThing {
+  readonly thingId: string;
+  readonly item: JsonObject;
+}
+
+export interface SearchStreamPage {
+  readonly items: readonly StreamedThing[];
+  /** No page follows this one. */
+  readonly done: boolean;
+}
+
+/** A search read page by page; see `SearchService.stream`. */
+export interface SearchStream {
+  next(): Promise<SearchStreamPage>;
 }
 
 interface Match {
@@ -61,26 +79,64 @@ export class SearchService {
     const hash = queryHash([parsed.filter === undefined ? null : formatRqlFilter(parsed.filter), parsed.namespaces ?? null, sort]);
     const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor, hash);
     const pageSize = options.limit?.count ?? options.size ?? DEFAULT_PAGE_SIZE;
-    let skip = options.limit?.offset ?? 0;
-    const items: JsonObject[] = [];
-    let lastKey: readonly unknown[] | undefined;
-    let more = false;
-    for await (const m of this.matches(parsed, sort, after, pageSize + 1 + skip)) {
-      if (skip > 0) {
-        skip--;
-        continue;
-      }
-      if (items.length === pageSize) {
-        more = true;
-        break;
-      }
-      items.push(selector === undefined ? m.plain : render(m.view, selector));
-      lastKey = m.candidate.key;
-    }
-    const cursor = more && lastKey !== undefined ? encodeCursor(hash, lastKey) : undefined;
-    if (options.limit !== undefined) return { items, nextPageOffset: more ? options.limit.offset + options.limit.count : -1 };
+    const page = await this.collect(parsed, sort, after, pageSize, options.limit?.offset ?? 0, selector);
+    const items = page.items.map((i) => i.item);
+    const cursor = page.more && page.lastKey !== undefined ? encodeCursor(hash, page.lastKey) : undefined;
+    if (options.limit !== undefined) return { items, nextPageOffset: page.more ? options.limit.offset + options.limit.count : -1 };
     if (options.size !== undefined || options.cursor !== undefined) return cursor === undefined ? { items } : { items, cursor };
     return cursor === undefined ? { items, nextPageOffset: -1 } : { items, cursor, nextPageOffset: pageSize };
+  }
+
+  /**
+   * A search delivered page by page as the consumer asks (the search protocol and SSE): options
+   * take sort and size only. Each page is its own query continuing after the last thing sent, so
+   * an idle stream holds no database resources. `resumeAfter` continues after that thing (SSE's
+   * Last-Event-ID), as the caller sees its sort values; 404 when the caller may not read it.
+   */
+  async stream(cmd: SearchThingsCommand, resumeAfter?: string): Promise<SearchStream> {
+    const parsed = this.parse(cmd);
+    const options = parseSearchOptions(cmd.options);
+    if (options.cursor !== undefined || options.limit !== undefined) throw invalidOption("the options 'cursor' and 'limit' are not supported when results are streamed");
+    const selector = cmd.fields === undefined ? undefined : parseFieldSelector(cmd.fields);
+    const sort = options.sort ?? DEFAULT_SORT;
+    const pageSize = options.size ?? DEFAULT_PAGE_SIZE;
+    let after = resumeAfter === undefined ? undefined : await this.positionOf(resumeAfter, parsed, sort);
+    let done = false;
+    return {
+      next: async (): Promise<SearchStreamPage> => {
+        if (done) return { items: [], done: true };
+        const page = await this.collect({ ...parsed, now: this.options.now() }, sort, after, pageSize, 0, selector);
+        after = page.lastKey ?? after;
+        done = !page.more;
+        return { items: page.items, done };
+      },
+    };
+  }
+
+  /** Where a stream resumes after `thingId`: its sort key as the caller sees it. */
+  private async positionOf(thingId: string, p: Parsed, sort: readonly SortField[]): Promise<readonly unknown[]> {
+    const only: Parsed = { ...p, filter: { op: 'eq', property: { kind: 'field', pointer: ['thingId'] }, value: thingId }, namespaces: undefined };
+    for await (const m of this.matches(only, sort, undefined, 1, true)) return m.candidate.key;
+    throw new DittoError('things:thing.notfound', { thingId });
+  }
+
+  /** One page from `after` on (skipping `skip` matches first), and whether more follow. */
+  private async collect(
+    p: Parsed, sort: readonly SortField[], after: readonly unknown[] | undefined, pageSize: number, skip: number, selector: FieldSelector | undefined,
+  ): Promise<{ items: StreamedThing[]; lastKey: readonly unknown[] | undefined; more: boolean }> {
+    const items: StreamedThing[] = [];
+    let lastKey: readonly unknown[] | undefined;
+    let toSkip = skip;
+    for await (const m of this.matches(p, sort, after, pageSize + 1 + skip)) {
+      if (toSkip > 0) {
+        toSkip--;
+        continue;
+      }
+      if (items.length === pageSize) return { items, lastKey, more: true };
+      items.push({ thingId: m.candidate.entity.id, item: selector === undefined ? m.plain : render(m.view, selector) });
+      lastKey = m.candidate.key;
+    }
+    return { items, lastKey, more: false };
   }
 
   /** The number of things the caller may read that match; checks every candidate (docs/search.md). */
@@ -99,40 +155,53 @@ export class SearchService {
   }
 
   /** Matching things in sort order, from after `after`, fetched in growing batches. */
-  private async *matches(p: Parsed, sort: readonly SortField[], after: readonly unknown[] | undefined, firstBatch: number): AsyncGenerator<Match> {
+  private async *matches(
+    p: Parsed, sort: readonly SortField[], after: readonly unknown[] | undefined, firstBatch: number, readableOnly = false,
+  ): AsyncGenerator<Match> {
     const started = this.options.clockMs();
+    const checkTime = (): void => {
+      if (this.options.clockMs() - started > this.options.maxScanMs) {
+        throw new DittoError('thing-search:query.time.exceeded', { timeoutMs: this.options.maxScanMs });
+      }
+    };
     let batch = Math.min(Math.max(firstBatch, 16), MAX_BATCH);
     let position = after;
     const enforcers = new Map<string, Promise<PolicyEnforcer | undefined>>();
+    const scope = { filter: p.filter, namespaces: p.namespaces, sort, subjects: p.subjects, now: p.now };
+    const hidden = await sortHiding(scope, {
+      index: this.deps.index,
+      enforcer: (policyId, namespace) => this.enforcerOf(policyId, namespace, enforcers),
+      checkTime,
+      maxScanMs: this.options.maxScanMs,
+    });
     for (;;) {
-      const candidates = await this.deps.index.candidates({
-        filter: p.filter, namespaces: p.namespaces, sort, subjects: p.subjects, after: position, limit: batch, now: p.now,
-      });
+      const candidates = await this.deps.index.candidates({ ...scope, after: position, limit: batch, ...(hidden === undefined ? {} : { hidden }) });
       for (const c of candidates) {
-        const m = await this.decide(c, p, enforcers);
+        const m = await this.decide(c, readableOnly ? { ...p, filter: undefined } : p, enforcers);
         if (m !== undefined) yield m;
       }
       const last = candidates[candidates.length - 1];
       if (last === undefined || candidates.length < batch) return;
-      if (this.options.clockMs() - started > this.options.maxScanMs) {
-        throw new DittoError('thing-search:query.time.exceeded', { timeoutMs: this.options.maxScanMs });
-      }
+      checkTime();
       position = last.key;
       batch = Math.min(batch * 2, MAX_BATCH);
     }
   }
 
-  private async decide(c: SearchCandidate, p: Parsed, enforcers: Map<string, Promise<PolicyEnforcer | undefined>>): Promise<Match | undefined> {
-    const policyId = c.entity.data['policyId'];
-    if (typeof policyId !== 'string') return undefined;
-    const namespace = namespaceOf(c.entity.id);
+  private enforcerOf(policyId: string, namespace: string, enforcers: Map<string, Promise<PolicyEnforcer | undefined>>): Promise<PolicyEnforcer | undefined> {
     const key = `${policyId}\u0000${namespace}`;
     let pending = enforcers.get(key);
     if (pending === undefined) {
       pending = this.deps.policies.handle(policyId, namespace).then((h) => h?.enforcer);
       enforcers.set(key, pending);
     }
-    const enforcer = await pending;
+    return pending;
+  }
+
+  private async decide(c: SearchCandidate, p: Parsed, enforcers: Map<string, Promise<PolicyEnforcer | undefined>>): Promise<Match | undefined> {
+    const policyId = c.entity.data['policyId'];
+    if (typeof policyId !== 'string') return undefined;
+    const enforcer = await this.enforcerOf(policyId, namespaceOf(c.entity.id), enforcers);
     if (enforcer === undefined) return undefined;
     const plain = readableThing(c.entity, enforcer, p.subjects);
     if (plain === undefined) return undefined;

@@ -3,7 +3,8 @@ import type { JsonParseLimits } from '../../model/json-parse.ts';
 import {
   checkPermissionsResponseFor, checkPermissionsResponseToEnvelope, envelopeToSignal, envelopeToText, errorResponseFor,
   errorResponseToEnvelope, formatTopic, policyResponseFor, policyResponseToEnvelope, retrieveThingsResponseFor, retrieveThingsResponseToEnvelope,
-  thingResponseFor, thingResponseToEnvelope, tryParseEnvelope, type Envelope, type ProtocolSignal, type Topic,
+  searchSignalFromEnvelope, thingResponseFor, thingResponseToEnvelope, tryParseEnvelope, type Envelope, type ProtocolSignal,
+  type SearchProtocolSignal, type Topic,
 } from '../../protocol/index.ts';
 import type { SignalRouter } from '../../services/signal-router.ts';
 import type { AuthContext, DittoHeaders, ThingCommand } from '../../signals/index.ts';
@@ -30,12 +31,14 @@ export interface ProtocolClient {
   readonly newCorrelationId: () => string;
   /** Anything that is not a DittoError is a bug: it is reported here and answered with a plain 500. */
   readonly onUnexpected: (err: unknown) => void;
+  /** Takes search protocol messages (they belong to the session's subscriptions); without it they are refused. */
+  readonly search?: (signal: SearchProtocolSignal) => void;
 }
 
 /** The answer to send, or undefined when none is due (responses not required, incoming responses). */
 export type ProtocolAnswer = string | undefined;
 
-const UNSUPPORTED = "Doppel does not handle this kind of Ditto Protocol message yet: live commands, messages, acknowledgements, search and streaming subscriptions come with later releases.";
+const UNSUPPORTED = "Doppel does not handle this kind of Ditto Protocol message yet: live commands, messages, acknowledgements and streaming subscriptions come with later releases.";
 const ERROR_TOPIC = { namespace: '_', name: '_', group: 'things', channel: 'twin' } as const;
 const IF_EQUAL = new Set(['update', 'skip', 'skip-minimizing-merge']);
 
@@ -60,6 +63,11 @@ export function prepareProtocolMessage(text: string, client: ProtocolClient, rou
   let signal: ProtocolSignal;
   try {
     checkHeaders(headers, config);
+    const search = client.search === undefined ? undefined : searchSignalFromEnvelope({ ...env, headers });
+    if (search !== undefined) {
+      client.search?.(search);
+      return { kind: 'answer', answer: undefined };
+    }
     const s = envelopeToSignal({ ...env, headers }, client.auth);
     if (s === undefined || (s.kind === 'thing.event' && s.channel === 'twin')) {
       throw new DittoError('protocoladapter:unknown.topicpath', { topic: formatTopic(env.topic), reason: UNSUPPORTED });

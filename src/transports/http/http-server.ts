@@ -168,6 +168,10 @@ async function route(api: ApiRequest, reply: FastifyReply, deps: HttpServerDeps)
     case 'policies':
       return handlePolicies(api, reply, deps);
     case 'search':
+      // [ditto: httpapi-sse search] GET /search/things as an event stream: one event per result.
+      if (api.method === 'GET' && deps.eventStreams !== undefined && acceptsEventStream(api.headers['accept']) && api.segments.length === 2 && api.segments[1] === 'things') {
+        return deps.eventStreams(api, reply);
+      }
       return handleSearch(api, reply, deps);
     case 'checkPermissions':
       return handleCheckPermissions(api, reply, deps);

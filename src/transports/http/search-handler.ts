@@ -3,6 +3,7 @@ import { DittoError } from '../../model/errors/index.ts';
 import type { SearchThingsCommand, SearchThingsPage } from '../../signals/index.ts';
 import type { ApiRequest, HttpServerDeps } from './http-server.ts';
 import { sendPlain } from './render.ts';
+import { joinedParam, searchCommandOf } from '../common/search-request.ts';
 
 // [ditto: httpapi-search] /api/2/search/things and /api/2/search/things/count, by GET with query
 // parameters or by POST with a form-encoded body; and GET /api/2/things without ids, which lists
@@ -25,31 +26,8 @@ function parameters(api: ApiRequest): URLSearchParams {
   return merged;
 }
 
-/** Repeated or comma-separated values, joined with commas [ditto: release notes 3.3]. */
-function joined(params: URLSearchParams, name: string): string | undefined {
-  const all = params.getAll(name);
-  return all.length === 0 ? undefined : all.join(',');
-}
-
-function namespacesOf(params: URLSearchParams): string[] | undefined {
-  const text = joined(params, 'namespaces');
-  // `namespaces=` restricts to no namespace at all.
-  return text === undefined ? undefined : text.split(',').map((s) => s.trim()).filter((s) => s !== '');
-}
-
 function command(kind: 'query' | 'count', api: ApiRequest, params: URLSearchParams, withFilter: boolean): SearchThingsCommand {
-  const namespaces = namespacesOf(params);
-  const fields = joined(params, 'fields');
-  const options = joined(params, 'option');
-  return {
-    kind,
-    filters: withFilter ? params.getAll('filter') : [],
-    headers: api.headers,
-    auth: api.auth,
-    ...(namespaces === undefined ? {} : { namespaces }),
-    ...(fields === undefined ? {} : { fields }),
-    ...(options === undefined ? {} : { options }),
-  };
+  return searchCommandOf(kind, params, api.headers, api.auth, withFilter);
 }
 
 function pageJson(page: SearchThingsPage): string {
@@ -82,7 +60,7 @@ export async function listThings(api: ApiRequest, reply: FastifyReply, deps: Htt
   if (page.cursor !== undefined) {
     const next = new URLSearchParams();
     for (const name of ['fields', 'namespaces']) for (const v of api.query.getAll(name)) next.append(name, v);
-    const keep = (joined(api.query, 'option') ?? '').split(/,(?![^(]*\))/).filter((o) => /^\s*(sort|size)\(/.test(o));
+    const keep = (joinedParam(api.query, 'option') ?? '').split(/,(?![^(]*\))/).filter((o) => /^\s*(sort|size)\(/.test(o));
     next.append('option', [...keep.map((o) => o.trim()), `cursor(${page.cursor})`].join(','));
     const path = new URL(api.uriWithoutQuery).pathname;
     // Parentheses and commas stay readable, as in Ditto's link (base64url cursors need no escaping).

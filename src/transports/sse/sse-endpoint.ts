@@ -6,7 +6,9 @@ import {
   compileSubscription, parseThingFieldSelector, type EventNotification, type EventSubscriber, type NotificationHub,
 } from '../../services/notifications/index.ts';
 import { SlowConsumerGuard, type EventStreamHandler, type EventStreamRequest, type StreamingMetrics } from '../common/streaming.ts';
-import { heartbeat, renderSse, type SseView } from './sse-render.ts';
+import type { SignalRouter } from '../../services/signal-router.ts';
+import { heartbeat, renderSse, startEventStream, type SseView } from './sse-render.ts';
+import { createSearchEventStreams } from './sse-search.ts';
 
 export interface SseConfig {
   /** [ditto: ThingsSseRouteBuilder keepAlive] Idle streams get a heartbeat this often (Ditto: 1 s). */
@@ -17,6 +19,8 @@ export interface SseConfig {
 
 export interface SseDeps {
   readonly hub: NotificationHub;
+  /** Serves `GET /search/things` as an event stream when given. */
+  readonly router?: SignalRouter;
   readonly logger: Logger;
   readonly metrics: StreamingMetrics;
   readonly config: SseConfig;
@@ -51,8 +55,13 @@ const NOT_FOUND = 'The requested resource could not be found.';
  */
 export function createSseEndpoint(deps: SseDeps): SseEndpoint {
   const streams = new Set<Stream>();
+  const search = deps.router === undefined ? undefined : createSearchEventStreams(deps.router, deps.logger);
 
   const handler = (req: EventStreamRequest, reply: FastifyReply): FastifyReply => {
+    if (req.segments[0] === 'search') {
+      if (search !== undefined) return search.handler(req, reply);
+      return reply.code(404).type('text/plain; charset=UTF-8').send(NOT_FOUND);
+    }
     const [, thingId, ...rest] = req.segments;
     const q = req.query;
     // [ditto: ThingsSseRouteBuilder] inbox/outbox paths are message streams, which come with the messages API.
@@ -74,14 +83,7 @@ export function createSseEndpoint(deps: SseDeps): SseEndpoint {
       pointer: path === undefined ? undefined : parsePointer(path),
       key: `sse\u0000${path ?? ''}\u0000${path === undefined ? (fieldsText ?? '') : ''}`,
     };
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, {
-      'content-type': 'text/event-stream',
-      'cache-control': 'no-cache',
-      ...(req.headers['correlation-id'] === undefined ? {} : { 'correlation-id': req.headers['correlation-id'] }),
-    });
-    res.flushHeaders();
+    const res = startEventStream(reply, req.headers['correlation-id']);
     const log = deps.logger.child({ sse: req.headers['correlation-id'] });
     const guard = new SlowConsumerGuard(deps.config.maxBufferedBytes, deps.metrics, (dropped) =>
       log.warn({ dropped, bufferedBytes: res.writableLength }, 'SSE subscriber is too slow; notifications dropped'));
@@ -122,10 +124,11 @@ export function createSseEndpoint(deps: SseDeps): SseEndpoint {
 
   return {
     handler,
-    streams: () => streams.size,
+    streams: () => streams.size + (search?.open() ?? 0),
     close: () => {
       clearInterval(beat);
       for (const s of [...streams]) s.res.end();
+      search?.close();
     },
   };
 }

@@ -10,6 +10,7 @@ import type { AuthContext, DittoHeaders } from '../../signals/index.ts';
 import type { Authenticator } from '../common/authentication.ts';
 import { KeyedQueue } from '../../services/common/lru-cache.ts';
 import { errorText, prepareProtocolMessage, type ProtocolClient, type ProtocolDispatchConfig } from '../common/protocol-dispatch.ts';
+import { SearchSubscriptions, type SearchSubscriptionsConfig } from '../common/search-subscriptions.ts';
 import { SlowConsumerGuard, type StreamingMetrics } from '../common/streaming.ts';
 import { SessionAnnouncements } from './ws-announcements.ts';
 import { ackFor, parseControlMessage, type ControlMessage, type StreamingType } from './control-messages.ts';
@@ -26,6 +27,8 @@ export interface WebSocketConfig {
   /** [ditto: gateway.conf streaming.websocket.throttling] Incoming frames per interval; disabled by default. */
   readonly throttling: { readonly enabled: boolean; readonly limit: number; readonly intervalMs: number };
   readonly protocol: ProtocolDispatchConfig;
+  /** The search protocol's subscriptions per session. */
+  readonly search: SearchSubscriptionsConfig;
 }
 
 export interface WebSocketDeps {
@@ -69,6 +72,7 @@ export class WsSession {
   private readonly announcements: SessionAnnouncements | undefined;
   private readonly guard: SlowConsumerGuard;
   private readonly client: ProtocolClient;
+  private readonly searches: SearchSubscriptions;
   private readonly log: Logger;
   private expiryTimer: NodeJS.Timeout | undefined;
   /** Signals for one entity run in the order they came. */
@@ -94,12 +98,21 @@ export class WsSession {
     this.log = deps.logger.child({ session: this.correlationId });
     this.guard = new SlowConsumerGuard(deps.config.maxBufferedBytes, deps.metrics, (dropped) =>
       this.log.warn({ dropped, bufferedBytes: this.ws.bufferedAmount }, 'WebSocket subscriber is too slow; notifications dropped'));
+    this.searches = new SearchSubscriptions({
+      router: deps.router,
+      auth: { subjects: this.subjects },
+      uuid: deps.uuid,
+      send: (text) => this.sendAndWait(text),
+      onUnexpected: (err) => this.log.error({ err }, 'search subscription failed'),
+      config: deps.config.search,
+    });
     this.client = {
       auth: { subjects: this.subjects },
       origin: this.origin,
       correlationId: this.correlationId,
       newCorrelationId: deps.uuid,
       onUnexpected: (err) => this.log.error({ err }, 'protocol message failed'),
+      search: (signal) => this.searches.handle(signal),
     };
     this.announcements = deps.announcements === undefined ? undefined : new SessionAnnouncements(deps.announcements, this.subjects, (t) => this.sendNow(t));
     ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
@@ -296,6 +309,19 @@ export class WsSession {
     this.updateFlow();
   }
 
+  /** Like sendNow; resolves once the socket has taken the frame (search pages wait for it). */
+  private sendAndWait(text: string): Promise<void> {
+    if (this.closed || this.ws.readyState !== this.ws.OPEN) return Promise.resolve();
+    this.active = true;
+    return new Promise((resolve) => {
+      this.ws.send(text, () => {
+        this.updateFlow();
+        resolve();
+      });
+      this.updateFlow();
+    });
+  }
+
   /** Stops reading frames while too many commands run or the client does not read its answers. */
   private updateFlow(): void {
     if (this.closed) return;
@@ -310,6 +336,7 @@ export class WsSession {
     this.closed = true;
     this.stopEvents();
     this.announcements?.stop();
+    this.searches.close();
     if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
     this.onClosed(this);
   }
