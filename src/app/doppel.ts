@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { MemoryBus } from '../adapters/memory-bus/index.ts';
 import type { Bus } from '../ports/bus.ts';
 import type { Store } from '../ports/store.ts';
+import { LiveHub, LiveService } from '../services/live/index.ts';
 import { NotificationHub } from '../services/notifications/index.ts';
 import { PoliciesService } from '../services/policies/policies-service.ts';
 import { SearchService } from '../services/search/search-service.ts';
@@ -26,6 +27,9 @@ export interface Doppel {
   readonly policies: PoliciesService;
   /** Change notifications (WebSocket and SSE subscribers). */
   readonly notifications: NotificationHub;
+  /** The live channel: requests waiting for devices, and the receiving side for this process's sessions. */
+  readonly live: LiveService;
+  readonly liveHub: LiveHub;
   readonly streaming: StreamingMetrics;
   /** The port actually listened on (useful with port 0). */
   readonly port: number;
@@ -62,14 +66,29 @@ export async function startDoppel(config: Config, logger: Logger): Promise<Doppe
     { index: opened.search, policies },
     { now, clockMs: () => performance.now(), maxScanMs: config.searchMaxScanMs },
   );
-  const router = new SignalRouter(things, policies, search);
+  const enforcer = async (policyId: string, namespace: string) => (await policies.handle(policyId, namespace))?.enforcer;
+  // The live channel: the requesting side waits on this process's reply subject, the receiving
+  // side hands live signals to this process's sessions; only the bus connects the two.
+  const live = new LiveService(bus, { loadThing: (id) => things.load(id), enforcer }, randomUUID(), {
+    maxPending: config.liveMaxPending,
+    now,
+    onError: (err) => logger.error({ err }, 'live reply failed'),
+  });
+  live.start();
+  const liveHub = new LiveHub({ enforcer, now, onError: (err) => logger.error({ err }, 'live delivery failed'), defaultTimeoutMs: config.liveTimeoutMs });
+  liveHub.start(bus);
+  const router = new SignalRouter(things, policies, search, live);
   const notifications = new NotificationHub(
     {
       peekThing: (id) => things.peek(id),
       loadThing: (id) => things.load(id),
-      enforcer: async (policyId, namespace) => (await policies.handle(policyId, namespace))?.enforcer,
+      enforcer,
     },
-    { now, onError: (err, thingId) => logger.error({ err, thingId }, 'change notification failed') },
+    {
+      now,
+      onError: (err, thingId) => logger.error({ err, thingId }, 'change notification failed'),
+      onAckRequestingEvent: (thingId, headers, delivered) => liveHub.twinEventDelivered(thingId, headers, delivered),
+    },
   );
   notifications.start(bus);
   const streaming = new StreamingMetrics();
@@ -95,12 +114,15 @@ export async function startDoppel(config: Config, logger: Logger): Promise<Doppe
       maxJsonDepth: config.maxJsonDepth,
       maxTimeoutMs: config.maxTimeoutMs,
       defaultNamespace: config.defaultNamespace,
+      maxMessagePayloadBytes: config.maxMessagePayloadBytes,
+      liveTimeoutMs: config.liveTimeoutMs,
     },
     eventStreams: sse.handler,
   });
   const ws = attachWebSocketEndpoint(http.server, {
     router,
     hub: notifications,
+    live: liveHub,
     authenticator,
     logger: logger.child({ module: 'ws' }),
     uuid: randomUUID,
@@ -112,6 +134,7 @@ export async function startDoppel(config: Config, logger: Logger): Promise<Doppe
       maxInFlightCommands: 100,
       throttling: { enabled: config.wsThrottlingEnabled, limit: config.wsThrottlingLimit, intervalMs: config.wsThrottlingIntervalMs },
       protocol: { maxHeadersBytes: config.maxHeadersBytes, maxTimeoutMs: config.maxTimeoutMs, json: { maxDepth: config.maxJsonDepth } },
+      liveTimeoutMs: config.liveTimeoutMs,
     },
   });
   await http.listen({ port: config.port, host: config.host });
@@ -133,6 +156,8 @@ export async function startDoppel(config: Config, logger: Logger): Promise<Doppe
         clearTimeout(deadline);
       }
       notifications.close();
+      liveHub.close();
+      live.close();
       policies.close();
       await opened.close();
       await bus.close();
@@ -140,5 +165,5 @@ export async function startDoppel(config: Config, logger: Logger): Promise<Doppe
     })();
     return closing;
   };
-  return { http, store: opened.store, bus, things, policies, notifications, streaming, port, close };
+  return { http, store: opened.store, bus, things, policies, notifications, live, liveHub, streaming, port, close };
 }

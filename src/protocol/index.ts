@@ -65,3 +65,22 @@ export { errorResponseFor, errorResponseToEnvelope, errorResponseFromEnvelope } 
 export type { ErrorContext } from './error-responses.ts';
 
 export { envelopeToSignal, signalToEnvelope } from './adapter.ts';
+
+export {
+  TWIN_PERSISTED,
+  LIVE_RESPONSE,
+  SEARCH_PERSISTED,
+  BUILT_IN_LABELS,
+  isValidAckLabel,
+  checkAckLabel,
+  parseRequestedAcks,
+  aggregatedAckStatus,
+  acksToJson,
+  ackToEnvelope,
+  acksToEnvelope,
+  acksFromEnvelope,
+} from './acks.ts';
+export type { Acknowledgement } from './acks.ts';
+
+export { CLAIM_SUBJECT, checkMessageSubject, messagePath, messagePointer, parseMessagePath } from './messages.ts';
+export type { MessageDirection, MessageAddress } from './messages.ts';

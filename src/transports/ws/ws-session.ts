@@ -12,6 +12,8 @@ import { KeyedQueue } from '../../services/common/lru-cache.ts';
 import { errorText, prepareProtocolMessage, type ProtocolClient, type ProtocolDispatchConfig } from '../common/protocol-dispatch.ts';
 import { SlowConsumerGuard, type StreamingMetrics } from '../common/streaming.ts';
 import { ackFor, parseControlMessage, type ControlMessage, type StreamingType } from './control-messages.ts';
+import { WsLive } from './ws-live.ts';
+import type { LiveHub } from '../../services/live/index.ts';
 
 export interface WebSocketConfig {
   /** Larger frames close the socket with 1009. */
@@ -25,11 +27,15 @@ export interface WebSocketConfig {
   /** [ditto: gateway.conf streaming.websocket.throttling] Incoming frames per interval; disabled by default. */
   readonly throttling: { readonly enabled: boolean; readonly limit: number; readonly intervalMs: number };
   readonly protocol: ProtocolDispatchConfig;
+  /** How long live commands and messages sent over the socket wait for a response without a timeout header. */
+  readonly liveTimeoutMs?: number;
 }
 
 export interface WebSocketDeps {
   readonly router: SignalRouter;
   readonly hub: NotificationHub;
+  /** The live channel (messages, live commands and events, acknowledgements); without it live traffic is refused. */
+  readonly live?: LiveHub;
   readonly authenticator: Authenticator;
   readonly logger: Logger;
   readonly uuid: () => string;
@@ -42,6 +48,8 @@ export interface SessionInit {
   /** When the JWT the session was opened with expires. */
   readonly expiresAtMs: number | undefined;
   readonly correlationId: string;
+  /** [ditto: declared-acks] The acknowledgement labels the session issues. */
+  readonly declaredAcks?: readonly string[];
 }
 
 /** [ditto: StreamingSessionActor MAX_SESSION_TIMEOUT] Tokens valid longer than this keep the session open for good. */
@@ -65,6 +73,7 @@ export class WsSession {
   private events: EventSubscriber | undefined;
   private readonly guard: SlowConsumerGuard;
   private readonly client: ProtocolClient;
+  private readonly live: WsLive | undefined;
   private readonly log: Logger;
   private expiryTimer: NodeJS.Timeout | undefined;
   /** Signals for one entity run in the order they came. */
@@ -90,12 +99,18 @@ export class WsSession {
     this.log = deps.logger.child({ session: this.correlationId });
     this.guard = new SlowConsumerGuard(deps.config.maxBufferedBytes, deps.metrics, (dropped) =>
       this.log.warn({ dropped, bufferedBytes: this.ws.bufferedAmount }, 'WebSocket subscriber is too slow; notifications dropped'));
+    this.live = deps.live === undefined ? undefined : new WsLive(this.origin, { subjects: this.subjects }, new Set(init.declaredAcks ?? []), {
+      hub: deps.live,
+      router: deps.router,
+      defaultTimeoutMs: deps.config.liveTimeoutMs ?? 10_000,
+    }, (text) => this.writeLive(text));
     this.client = {
       auth: { subjects: this.subjects },
       origin: this.origin,
       correlationId: this.correlationId,
       newCorrelationId: deps.uuid,
       onUnexpected: (err) => this.log.error({ err }, 'protocol message failed'),
+      ...(this.live === undefined ? {} : { live: this.live }),
     };
     ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
     ws.on('pong', () => this.alive());
@@ -127,6 +142,19 @@ export class WsSession {
     this.sendNow(errorText(error, ERROR_TOPIC, { 'correlation-id': this.correlationId }));
     this.ws.close(code, error.error);
     this.cleanUp();
+  }
+
+  /**
+   * [ditto: StreamingSessionActor declared-acks] Takes the session's declared labels; when another
+   * subscriber holds one, the session ends with 409 `acknowledgement:label.not.unique`.
+   */
+  declareAcks(): void {
+    try {
+      this.live?.declare();
+    } catch (e) {
+      if (!isDittoError(e)) throw e;
+      this.end(e);
+    }
   }
 
   /** Cuts the connection without a closing handshake (shutdown stragglers). */
@@ -202,6 +230,7 @@ export class WsSession {
     if (control.kind === 'stop') {
       this.subscriptions.delete(control.type);
       if (control.type === 'events') this.stopEvents();
+      if (isLiveStream(control.type)) this.live?.stop(control.type);
       this.sendNow(ackFor(control.type, false));
       return;
     }
@@ -218,8 +247,8 @@ export class WsSession {
       return;
     }
     this.subscriptions.set(control.type, subscription);
-    // Messages, live commands, live events and policy announcements are only registered: their routing comes later.
     if (control.type === 'events') this.startEvents(subscription);
+    if (isLiveStream(control.type)) this.live?.start(control.type, subscription);
     this.sendNow(ackFor(control.type, true));
   }
 
@@ -245,6 +274,15 @@ export class WsSession {
     if (this.closed || !this.guard.admit(this.ws.bufferedAmount)) return;
     this.active = true;
     this.ws.send(n.rendered('ws', renderProtocolEvent), { binary: false });
+    this.live?.noteEvent(n);
+  }
+
+  /** A live signal for this session: written, or dropped when the session is too far behind. */
+  private writeLive(text: string): boolean {
+    if (this.closed || !this.guard.admit(this.ws.bufferedAmount)) return false;
+    this.active = true;
+    this.ws.send(text, { binary: false });
+    return true;
   }
 
   /**
@@ -301,6 +339,7 @@ export class WsSession {
     if (this.closed) return;
     this.closed = true;
     this.stopEvents();
+    this.live?.close();
     if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
     this.onClosed(this);
   }
@@ -312,6 +351,10 @@ function renderProtocolEvent(n: EventNotification): Buffer {
     ...(n.extra === undefined ? {} : { extra: n.extra }),
   };
   return Buffer.from(thingEventToText(n.event, 'twin', override));
+}
+
+function isLiveStream(type: StreamingType): type is 'messages' | 'liveCommands' | 'liveEvents' {
+  return type === 'messages' || type === 'liveCommands' || type === 'liveEvents';
 }
 
 function sameSubjects(a: readonly string[], b: readonly string[]): boolean {
