@@ -13,6 +13,7 @@ import { ThingsService } from '../services/things/things-service.ts';
 import { StreamingMetrics } from '../transports/common/streaming.ts';
 import { buildHttpServer } from '../transports/http/http-server.ts';
 import { createSseEndpoint } from '../transports/sse/sse-endpoint.ts';
+import { createSseMessageStreams } from '../transports/sse/sse-messages.ts';
 import { attachWebSocketEndpoint } from '../transports/ws/ws-endpoint.ts';
 import { createAuthenticator } from './authentication.ts';
 import type { Config } from './config.ts';
@@ -92,11 +93,13 @@ export async function startDoppel(config: Config, logger: Logger): Promise<Doppe
   );
   notifications.start(bus);
   const streaming = new StreamingMetrics();
+  const sseConfig = { heartbeatMs: 1_000, maxBufferedBytes: config.streamingMaxBufferedBytes };
   const sse = createSseEndpoint({
     hub: notifications,
     logger: logger.child({ module: 'sse' }),
     metrics: streaming,
-    config: { heartbeatMs: 1_000, maxBufferedBytes: config.streamingMaxBufferedBytes },
+    config: sseConfig,
+    messages: createSseMessageStreams({ live: liveHub, logger: logger.child({ module: 'sse' }), metrics: streaming, config: sseConfig }),
   });
   const authenticator = createAuthenticator(config, logger);
   if (!config.devMode && config.devopsPassword === 'foobar') {

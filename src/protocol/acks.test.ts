@@ -42,7 +42,8 @@ test('aggregated acknowledgements round-trip; one failure makes 424, all 2xx 200
 
 test('acknowledgements need a correlation ID, a status and valid labels', () => {
   assert.throws(() => acksFromEnvelope(parseEnvelope({ ...SINGLE, headers: {} })), { error: 'json.field.missing' });
-  assert.throws(() => acksFromEnvelope(parseEnvelope({ ...SINGLE, status: undefined })), { error: 'protocoladapter:illegal.adaptable' });
+  const { status: _status, ...withoutStatus } = SINGLE;
+  assert.throws(() => acksFromEnvelope(parseEnvelope(withoutStatus)), { error: 'protocoladapter:illegal.adaptable' });
   assert.throws(() => acksFromEnvelope(parseEnvelope({ ...SINGLE, topic: 'org.eclipse.ditto/thing-1/things/twin/acks/a!' })), { error: 'acknowledgement:label.invalid' });
 });
 

@@ -138,9 +138,11 @@ describe('acknowledgements over the WebSocket', () => {
 
   test('undeclared and built-in labels cannot be issued; built-in labels cannot be declared', async () => {
     const c = await declaring(['mine-ack']);
-    const undeclared = await c.request({ topic: `${NS}/x/things/twin/acks/other-ack`, path: '/', status: 200 });
+    const other = { topic: `${NS}/x/things/twin/acks/other-ack`, path: '/', status: 200 };
+    const undeclared = await c.request(other);
     assert.equal((undeclared.value as { error: string }).error, 'acknowledgement:label.not.declared');
-    const builtIn = await c.request({ topic: `${NS}/x/things/twin/acks/twin-persisted`, path: '/', status: 200 });
+    const persisted = { topic: `${NS}/x/things/twin/acks/twin-persisted`, path: '/', status: 200 };
+    const builtIn = await c.request(persisted);
     assert.equal((builtIn.value as { error: string }).error, 'acknowledgement:ditto.acklabel.forbidden');
     await assert.rejects(WsClient.open(wsUrl(api.url, `?declared-acks=${encodeURIComponent('["live-response"]')}`), { authorization: DITTO_BASIC }), (e: { status?: number }) => e.status === 400);
     await assert.rejects(WsClient.open(wsUrl(api.url, '?declared-acks=a,b'), { authorization: DITTO_BASIC }), (e: { status?: number }) => e.status === 400);

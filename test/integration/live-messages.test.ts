@@ -1,7 +1,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { as, errorOf, useTestServer } from '../support/doppel-server.ts';
-import { WsClient, wsUrl, type ProtocolMessage } from '../support/stream-clients.ts';
+import { SseClient, WsClient, wsUrl, type ProtocolMessage } from '../support/stream-clients.ts';
 
 // [ditto: httpapi-messages, basic-messages, protocol-specification-things-messages] Messages sent
 // over HTTP reach the WebSocket sessions that subscribed to messages and may read them; the first
@@ -223,5 +223,29 @@ describe('messages sent over the WebSocket', () => {
     assert.equal(r.topic, `${ns}/${name}/things/live/errors`);
     assert.equal(r.status, 408);
     assert.equal((r.value as { error: string }).error, 'acknowledgement:request.timeout');
+  });
+});
+
+describe('message streams over SSE', () => {
+  test('[ditto: httpapi-sse messages] GET .../inbox/messages streams each message as event:<subject>, data:<payload>', async () => {
+    const id = await thing();
+    const sse = await SseClient.open(`${api.url}/api/2/things/${id}/inbox/messages`);
+    const blind = await SseClient.open(`${api.url}/api/2/things/${id}/inbox/messages`, as('test:twin-reader'));
+    const outbox = await SseClient.open(`${api.url}/api/2/things/${id}/outbox/messages/only-this`);
+    try {
+      assert.equal(sse.status, 200);
+      assert.equal((await api.call('POST', `/api/2/things/${id}/outbox/messages/other?timeout=0`, { raw: 'not for inbox', headers: { 'content-type': 'text/plain' } })).status, 202);
+      assert.equal((await api.call('POST', `/api/2/things/${id}/inbox/messages/hello/there?timeout=0`, { raw: 'line one', headers: { 'content-type': 'text/plain' } })).status, 202);
+      assert.equal((await api.call('POST', `/api/2/things/${id}/inbox/messages/json?timeout=0`, { body: { a: 1 } })).status, 202);
+      assert.equal(await sse.inbox.next(() => true, 5_000, 'text message'), 'line one');
+      assert.equal(await sse.inbox.next(() => true, 5_000, 'JSON message'), '{"a":1}');
+      assert.match(sse.raw, /event:hello\/there\ndata:line one\n\n/);
+      await blind.nothing(100);
+      await outbox.nothing(100);
+    } finally {
+      sse.close();
+      blind.close();
+      outbox.close();
+    }
   });
 });

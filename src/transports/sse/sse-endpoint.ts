@@ -6,7 +6,9 @@ import {
   compileSubscription, parseThingFieldSelector, type EventNotification, type EventSubscriber, type NotificationHub,
 } from '../../services/notifications/index.ts';
 import { SlowConsumerGuard, type EventStreamHandler, type EventStreamRequest, type StreamingMetrics } from '../common/streaming.ts';
-import { heartbeat, renderSse, type SseView } from './sse-render.ts';
+import { renderSse, type SseView } from './sse-render.ts';
+import { startEventStream, startHeartbeats } from './sse-stream.ts';
+import type { SseMessageStreams } from './sse-messages.ts';
 
 export interface SseConfig {
   /** [ditto: ThingsSseRouteBuilder keepAlive] Idle streams get a heartbeat this often (Ditto: 1 s). */
@@ -20,6 +22,8 @@ export interface SseDeps {
   readonly logger: Logger;
   readonly metrics: StreamingMetrics;
   readonly config: SseConfig;
+  /** Message streams (`.../inbox|outbox/messages`); without them those paths are 404. */
+  readonly messages?: SseMessageStreams;
 }
 
 export interface SseEndpoint {
@@ -55,9 +59,9 @@ export function createSseEndpoint(deps: SseDeps): SseEndpoint {
   const handler = (req: EventStreamRequest, reply: FastifyReply): FastifyReply => {
     const [, thingId, ...rest] = req.segments;
     const q = req.query;
-    // [ditto: ThingsSseRouteBuilder] inbox/outbox paths are message streams, which come with the messages API.
-    if (rest.length > 0 && /^(features\/[^/]+\/)?(inbox|outbox)(\/|$)/.test(rest.join('/'))) {
-      return reply.code(404).type('text/plain; charset=UTF-8').send(NOT_FOUND);
+    // [ditto: ThingsSseRouteBuilder] inbox/outbox paths are message streams.
+    if (thingId !== undefined && rest.length > 0 && /^(features\/[^/]+\/)?(inbox|outbox)(\/|$)/.test(rest.join('/'))) {
+      return deps.messages?.open(req, reply, thingId, rest) ?? reply.code(404).type('text/plain; charset=UTF-8').send(NOT_FOUND);
     }
     const path = rest.length === 0 ? undefined : `/${rest.join('/')}`;
     // Ditto's route turns the path into the field selection, so the path must be a selectable field.
@@ -74,14 +78,7 @@ export function createSseEndpoint(deps: SseDeps): SseEndpoint {
       pointer: path === undefined ? undefined : parsePointer(path),
       key: `sse\u0000${path ?? ''}\u0000${path === undefined ? (fieldsText ?? '') : ''}`,
     };
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, {
-      'content-type': 'text/event-stream',
-      'cache-control': 'no-cache',
-      ...(req.headers['correlation-id'] === undefined ? {} : { 'correlation-id': req.headers['correlation-id'] }),
-    });
-    res.flushHeaders();
+    const res = startEventStream(reply, req.headers['correlation-id']);
     const log = deps.logger.child({ sse: req.headers['correlation-id'] });
     const guard = new SlowConsumerGuard(deps.config.maxBufferedBytes, deps.metrics, (dropped) =>
       log.warn({ dropped, bufferedBytes: res.writableLength }, 'SSE subscriber is too slow; notifications dropped'));
@@ -112,18 +109,13 @@ export function createSseEndpoint(deps: SseDeps): SseEndpoint {
     return reply;
   };
 
-  const beat = setInterval(() => {
-    for (const s of streams) {
-      if (!s.active && !s.res.writableEnded) s.res.write(heartbeat());
-      s.active = false;
-    }
-  }, deps.config.heartbeatMs);
-  beat.unref();
+  const beat = startHeartbeats(streams, deps.config.heartbeatMs);
 
   return {
     handler,
     streams: () => streams.size,
     close: () => {
+      deps.messages?.close();
       clearInterval(beat);
       for (const s of [...streams]) s.res.end();
     },
