@@ -215,6 +215,24 @@ describe('messages sent over the WebSocket', () => {
     assert.equal(response.topic, `${ns}/${name}/things/live/messages/status`);
   });
 
+  test('a message waiting for its response does not hold up the next ones of the same session', async () => {
+    const id = await thing();
+    const app = await device();
+    const dev = await WsClient.open(wsUrl(api.url));
+    open.push(dev);
+    const [ns, name] = id.split(':');
+    const topic = `${ns}/${name}/things/live/messages`;
+    const slow = dev.request({ topic: `${topic}/slow`, path: '/outbox/messages/slow', value: 1, headers: { timeout: '3s' } }, 6_000);
+    const fast = dev.request({ topic: `${topic}/fast`, path: '/outbox/messages/fast', value: 2 });
+    const first = await app.next(isMessage);
+    const second = await app.next(isMessage);
+    assert.deepEqual([first.value, second.value], [1, 2]);
+    app.send({ topic: second.topic, path: second.path, status: 200, value: 'quick', headers: { 'correlation-id': second.headers['correlation-id'] } });
+    assert.equal((await fast).value, 'quick');
+    app.send({ topic: first.topic, path: first.path, status: 200, value: 'late', headers: { 'correlation-id': first.headers['correlation-id'] } });
+    assert.equal((await slow).value, 'late');
+  });
+
   test('the sender does not get its own message back; without a receiver it gets a 408 error', async () => {
     const id = await thing();
     const alone = await device();

@@ -99,7 +99,8 @@ export class LiveService {
    * hold on the twin, then it goes out and the requested labels are awaited.
    */
   async send(req: LiveRequest): Promise<LiveOutcome> {
-    const env = req.envelope;
+    // Receivers route their answers as long as the requester waits: the signal says how long.
+    const env = req.envelope.headers['timeout'] === undefined ? { ...req.envelope, headers: { ...req.envelope.headers, timeout: durationText(req.timeoutMs) } } : req.envelope;
     const thingId = thingIdOf(env);
     const { state, enforcer } = await this.access(thingId);
     const subjects = req.auth.subjects;
@@ -238,6 +239,11 @@ export function errorJson(error: DittoError): JsonObject {
   const out: JsonObject = { status: j.status, error: j.error, message: j.message };
   if (j.description !== undefined) out['description'] = j.description;
   return out;
+}
+
+/** [ditto: DittoDuration] `10s`, or `250ms` when not whole seconds. */
+function durationText(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }
 
 function thingIdOf(env: Envelope): string {

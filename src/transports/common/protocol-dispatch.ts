@@ -86,7 +86,8 @@ export function prepareProtocolMessage(text: string, client: ProtocolClient, rou
         return respond ? errorText(isDittoError(e) ? e : new DittoError('internalerror'), env.topic, headers) : undefined;
       }
     };
-    return { kind: 'signal', entity, execute };
+    // Live signals wait for devices, not for the entity: they never hold up the session's other signals.
+    return { kind: 'signal', entity: `live:${headers['correlation-id'] ?? ''}`, execute };
   }
   try {
     checkHeaders(headers, config);

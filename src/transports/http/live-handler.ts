@@ -1,3 +1,4 @@
+import { validateHeaderName, validateHeaderValue } from 'node:http';
 import type { FastifyReply } from 'fastify';
 import { DittoError } from '../../model/errors/index.ts';
 import { parseThingId } from '../../model/ids.ts';
@@ -163,10 +164,22 @@ function sendAcks(reply: FastifyReply, acks: readonly Acknowledgement[]): Fastif
  * [ditto: httpapi-messages responses] The device's answer as the HTTP response: its status, its
  * headers, its payload in its content type (a message's binary payload decoded from base64).
  */
+function isHttpHeader(name: string, value: string): boolean {
+  try {
+    validateHeaderName(name);
+    validateHeaderValue(name, value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function sendResponse(reply: FastifyReply, env: Envelope, kind: 'message' | 'command'): FastifyReply {
   const status = env.status ?? 200;
   for (const [k, v] of Object.entries(headersToJson(env.headers))) {
-    if (!HOP_HEADERS.has(k)) void reply.header(k, typeof v === 'string' ? v : JSON.stringify(v));
+    const value = typeof v === 'string' ? v : JSON.stringify(v);
+    // A device's header that HTTP cannot carry (bad name, line breaks) is left out, not a failure.
+    if (!HOP_HEADERS.has(k) && isHttpHeader(k, value)) void reply.header(k, value);
   }
   if (env.value === undefined) return reply.code(status >= 200 && status < 300 ? (kind === 'message' ? 204 : status) : status).send();
   if (env.topic.criterion === 'errors' || kind === 'command') return reply.code(status).type('application/json').send(JSON.stringify(env.value));
