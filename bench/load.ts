@@ -11,7 +11,7 @@ function randomPath(spec: LoadSpec): string {
 }
 
 function randomBody(spec: LoadSpec): string | undefined {
-  return spec.method === 'PUT' ? String(Math.floor(Math.random() * 1_000_000_000)) : undefined;
+  return spec.method === 'PUT' || spec.method === 'POST' ? String(Math.floor(Math.random() * 1_000_000_000)) : undefined;
 }
 
 async function runAutocannon(spec: LoadSpec): Promise<LoadResult> {

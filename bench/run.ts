@@ -9,6 +9,7 @@ import { cleanupAll, cleanupMark, installSignalCleanup, isInterrupted } from './
 import { writeResults } from './lib/report.ts';
 import { exportRevision, workingTree } from './lib/snapshot.ts';
 import { assertLoopback, DEFAULT_POSTGRES_URL, type StoreKind } from './lib/stores.ts';
+import { liveMessagesScenario } from './scenarios/live-messages.ts';
 import { memoryScenario } from './scenarios/memory.ts';
 import type { BenchOptions } from './scenarios/options.ts';
 import { policyReadsScenario } from './scenarios/policy-reads.ts';
@@ -20,11 +21,12 @@ const SCENARIOS = {
   writes: writesScenario,
   memory: memoryScenario,
   'policy-reads': policyReadsScenario,
+  'live-messages': liveMessagesScenario,
 } as const satisfies Record<string, (o: BenchOptions) => Promise<object>>;
 type Scenario = keyof typeof SCENARIOS;
 
 function usage(): string {
-  return `usage: npm run bench -- <reads|writes|memory|policy-reads|all> [options]
+  return `usage: npm run bench -- <reads|writes|memory|policy-reads|live-messages|all> [options]
   --store pglite|postgres   writes and memory on one store only (default: both)
   --seconds N               length of each measured load phase (default 10)
   --rounds N                measured phases per target, median reported (default 3)

@@ -13,12 +13,12 @@ export interface LoadSpec {
   readonly mode: LoadMode;
   /** `http://127.0.0.1:port`, nothing else. */
   readonly origin: string;
-  readonly method: 'GET' | 'PUT';
+  readonly method: 'GET' | 'PUT' | 'POST';
   /** Each request addresses `/api/2/things/<prefix><n><suffix>` with n uniformly random in [0, count). */
   readonly idPrefix: string;
   readonly idCount: number;
   readonly suffix: string;
-  /** PUT bodies are a random integer (JSON), so every write changes the value. */
+  /** PUT (and POST) bodies are a random integer (JSON), so every write changes the value. */
   readonly headers: Readonly<Record<string, string>>;
   readonly connections: number;
   readonly durationSeconds: number;

@@ -7,11 +7,11 @@
 //   [--server-dir DIR (a copy of the tree to measure)] [--cpu-prof-dir DIR]
 // The subscribers and the writer are separate processes (notifications-child.ts).
 
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT, type RunningServer } from '../lib/children.ts';
-import { cleanupAll, installSignalCleanup, onCleanup } from '../lib/cleanup.ts';
+import { cleanupAll, installSignalCleanup } from '../lib/cleanup.ts';
+import { ready, report, spawnLineChild, type LineChild } from '../lib/line-child.ts';
 import { startDoppel } from '../lib/doppel.ts';
 import { DITTO_BASIC, forEachBounded, HttpClient, withRetries } from '../lib/http.ts';
 import { fmt, machine, printGoals, writeResults, type Goal } from '../lib/report.ts';
@@ -20,58 +20,10 @@ import { percentiles, type IdleSpec, type Percentiles, type SubscribersReport, t
 
 const CHILD = fileURLToPath(new URL('./notifications-child.ts', import.meta.url));
 
-interface Child {
-  /** Resolves with the next stdout line. */
-  line(): Promise<string>;
-  send(text: string): void;
-  stop(): Promise<void>;
-}
+type Child = LineChild;
 
 function spawnChild(role: string, spec: object): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, role, JSON.stringify(spec)], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
-  const lines: string[] = [];
-  const waiting: ((l: string) => void)[] = [];
-  let buffer = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    buffer += chunk;
-    let nl: number;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      const l = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
-      const w = waiting.shift();
-      if (w === undefined) lines.push(l);
-      else w(l);
-    }
-  });
-  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = onCleanup(`${role} child`, async () => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-    await exited;
-  });
-  return {
-    line: () => {
-      const l = lines.shift();
-      if (l !== undefined) return Promise.resolve(l);
-      return new Promise((resolve, reject) => {
-        waiting.push(resolve);
-        void exited.then(() => reject(new Error(`${role} child exited: ${stderr.slice(-2000)}`)));
-      });
-    },
-    send: (text) => child.stdin.write(`${text}\n`),
-    stop,
-  };
-}
-
-async function ready(child: Child): Promise<void> {
-  const l = await child.line();
-  if (l !== 'READY') throw new Error(`expected READY, got ${l}`);
-}
-
-async function report<T>(child: Child): Promise<T> {
-  child.send('REPORT');
-  return JSON.parse(await child.line()) as T;
+  return spawnLineChild(CHILD, role, spec);
 }
 
 /** `count` things named `<namespace(m)>:t<m>`, spread over `namespaces` namespaces. */

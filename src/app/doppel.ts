@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { MemoryBus } from '../adapters/memory-bus/index.ts';
 import type { Bus } from '../ports/bus.ts';
 import type { Store } from '../ports/store.ts';
+import { LiveHub, LiveService } from '../services/live/index.ts';
 import { AnnouncementHub, NotificationHub } from '../services/notifications/index.ts';
 import { PoliciesService } from '../services/policies/policies-service.ts';
 import { SearchService } from '../services/search/search-service.ts';
@@ -12,6 +13,7 @@ import { ThingsService } from '../services/things/things-service.ts';
 import { StreamingMetrics } from '../transports/common/streaming.ts';
 import { buildHttpServer } from '../transports/http/http-server.ts';
 import { createSseEndpoint } from '../transports/sse/sse-endpoint.ts';
+import { createSseMessageStreams } from '../transports/sse/sse-messages.ts';
 import { attachWebSocketEndpoint } from '../transports/ws/ws-endpoint.ts';
 import { createAuthenticator } from './authentication.ts';
 import type { Config } from './config.ts';
@@ -26,6 +28,9 @@ export interface Doppel {
   readonly policies: PoliciesService;
   /** Change notifications (WebSocket and SSE subscribers). */
   readonly notifications: NotificationHub;
+  /** The live channel: requests waiting for devices, and the receiving side for this process's sessions. */
+  readonly live: LiveService;
+  readonly liveHub: LiveHub;
   readonly streaming: StreamingMetrics;
   /** The port actually listened on (useful with port 0). */
   readonly port: number;
@@ -75,25 +80,42 @@ export async function startDoppel(config: Config, logger: Logger): Promise<Doppe
     { index: opened.search, policies },
     { now, clockMs: () => performance.now(), maxScanMs: config.searchMaxScanMs },
   );
-  const router = new SignalRouter(things, policies, search);
+  const enforcer = async (policyId: string, namespace: string) => (await policies.handle(policyId, namespace))?.enforcer;
+  // The live channel: the requesting side waits on this process's reply subject, the receiving
+  // side hands live signals to this process's sessions; only the bus connects the two.
+  const live = new LiveService(bus, { loadThing: (id) => things.load(id), enforcer }, randomUUID(), {
+    maxPending: config.liveMaxPending,
+    now,
+    onError: (err) => logger.error({ err }, 'live reply failed'),
+  });
+  live.start();
+  const liveHub = new LiveHub({ enforcer, now, onError: (err) => logger.error({ err }, 'live delivery failed'), defaultTimeoutMs: config.liveTimeoutMs });
+  liveHub.start(bus);
+  const router = new SignalRouter(things, policies, search, live);
   const notifications = new NotificationHub(
     {
       peekThing: (id) => things.peek(id),
       loadThing: (id) => things.load(id),
-      enforcer: async (policyId, namespace) => (await policies.handle(policyId, namespace))?.enforcer,
+      enforcer,
     },
-    { now, onError: (err, thingId) => logger.error({ err, thingId }, 'change notification failed') },
+    {
+      now,
+      onError: (err, thingId) => logger.error({ err, thingId }, 'change notification failed'),
+      onAckRequestingEvent: (thingId, headers, delivered) => liveHub.twinEventDelivered(thingId, headers, delivered),
+    },
   );
   notifications.start(bus);
   const announcements = new AnnouncementHub();
   announcements.start(bus);
   const streaming = new StreamingMetrics();
+  const sseConfig = { heartbeatMs: 1_000, maxBufferedBytes: config.streamingMaxBufferedBytes };
   const sse = createSseEndpoint({
     hub: notifications,
     router,
     logger: logger.child({ module: 'sse' }),
     metrics: streaming,
-    config: { heartbeatMs: 1_000, maxBufferedBytes: config.streamingMaxBufferedBytes },
+    config: sseConfig,
+    messages: createSseMessageStreams({ live: liveHub, logger: logger.child({ module: 'sse' }), metrics: streaming, config: sseConfig }),
   });
   const authenticator = createAuthenticator(config, logger);
   if (!config.devMode && config.devopsPassword === 'foobar') {
@@ -111,6 +133,8 @@ export async function startDoppel(config: Config, logger: Logger): Promise<Doppe
       maxJsonDepth: config.maxJsonDepth,
       maxTimeoutMs: config.maxTimeoutMs,
       defaultNamespace: config.defaultNamespace,
+      maxMessagePayloadBytes: config.maxMessagePayloadBytes,
+      liveTimeoutMs: config.liveTimeoutMs,
     },
     eventStreams: sse.handler,
   });
@@ -118,6 +142,7 @@ export async function startDoppel(config: Config, logger: Logger): Promise<Doppe
     router,
     hub: notifications,
     announcements,
+    live: liveHub,
     authenticator,
     logger: logger.child({ module: 'ws' }),
     uuid: randomUUID,
@@ -130,6 +155,7 @@ export async function startDoppel(config: Config, logger: Logger): Promise<Doppe
       throttling: { enabled: config.wsThrottlingEnabled, limit: config.wsThrottlingLimit, intervalMs: config.wsThrottlingIntervalMs },
       protocol: { maxHeadersBytes: config.maxHeadersBytes, maxTimeoutMs: config.maxTimeoutMs, json: { maxDepth: config.maxJsonDepth } },
       search: { maxSubscriptions: config.wsMaxSearchSubscriptions, idleTimeoutMs: config.searchIdleTimeoutMs },
+      liveTimeoutMs: config.liveTimeoutMs,
     },
   });
   await http.listen({ port: config.port, host: config.host });
@@ -152,6 +178,8 @@ export async function startDoppel(config: Config, logger: Logger): Promise<Doppe
       }
       notifications.close();
       announcements.close();
+      liveHub.close();
+      live.close();
       policies.close();
       await opened.close();
       await bus.close();
@@ -159,5 +187,5 @@ export async function startDoppel(config: Config, logger: Logger): Promise<Doppe
     })();
     return closing;
   };
-  return { http, store: opened.store, bus, things, policies, notifications, streaming, port, close };
+  return { http, store: opened.store, bus, things, policies, notifications, live, liveHub, streaming, port, close };
 }

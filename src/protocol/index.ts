@@ -70,3 +70,22 @@ export { subjectDeletionFromEnvelope, subjectDeletionToEnvelope } from './policy
 export type { SubjectDeletionAnnouncement } from './policy-announcements.ts';
 export { searchSignalFromEnvelope, searchSignalToEnvelope } from './search-protocol.ts';
 export type { SearchProtocolSignal, SearchSubscribeSignal, SearchSubscriptionSignal } from './search-protocol.ts';
+
+export {
+  TWIN_PERSISTED,
+  LIVE_RESPONSE,
+  SEARCH_PERSISTED,
+  BUILT_IN_LABELS,
+  isValidAckLabel,
+  checkAckLabel,
+  parseRequestedAcks,
+  aggregatedAckStatus,
+  acksToJson,
+  ackToEnvelope,
+  acksToEnvelope,
+  acksFromEnvelope,
+} from './acks.ts';
+export type { Acknowledgement } from './acks.ts';
+
+export { CLAIM_SUBJECT, checkMessageSubject, messagePath, messagePointer, parseMessagePath } from './messages.ts';
+export type { MessageDirection, MessageAddress } from './messages.ts';

@@ -266,7 +266,8 @@ describe('bad input', () => {
     assert.equal(errorOf(r), 'headers.too.large');
     const t = await api.call('GET', `/api/2/things/${newId()}?timeout=61s`);
     assert.equal(errorOf(t), 'gateway:timeout.invalid');
-    assert.equal(errorOf(await api.call('GET', `/api/2/things/${newId()}?channel=live`)), 'header.notsupported');
+    // [ditto: protocol-twinlive] the live channel of a thing that does not exist: nothing to route to.
+    assert.equal(errorOf(await api.call('GET', `/api/2/things/${newId()}?channel=live`)), 'things:thing.notfound');
     assert.equal(errorOf(await api.call('GET', `/api/2/things/${newId()}?channel=radio`)), 'header.invalid');
   });
 

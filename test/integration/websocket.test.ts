@@ -142,10 +142,11 @@ describe('malformed frames', () => {
     assert.equal(still.status, 404);
   });
 
-  test('the live channel is refused clearly until it exists', async () => {
+  test('a live command about a thing that does not exist is answered 404 on the live channel', async () => {
     const answer = await ws.request({ topic: 'org.example.ws/l/things/live/commands/modify', path: '/attributes', value: {} });
-    assert.equal(answer.status, 400);
-    assert.equal((answer.value as { error: string }).error, 'header.notsupported');
+    assert.equal(answer.topic, 'org.example.ws/l/things/live/errors');
+    assert.equal(answer.status, 404);
+    assert.equal((answer.value as { error: string }).error, 'things:thing.notfound');
   });
 
   test('a frame over the size limit closes the socket with 1009', async () => {

@@ -32,6 +32,20 @@ export const ERROR_CATALOGUE = {
   'entity.notcreatable': { status: 403, message: 'The entity could not be created.' },
   'rql.expression.invalid': { status: 400, message: 'The RQL expression is invalid: {reason}', description: 'Check the RQL syntax.' },
 
+  // acknowledgements, messages and the live channel
+  'acknowledgement:label.invalid': { status: 400, message: "The acknowledgement label <{label}> is invalid.", description: 'Labels are 3 to 165 characters of letters, digits, -, _ and :.' },
+  'acknowledgement:ditto.acklabel.forbidden': { status: 400, message: "The acknowledgement label <{label}> is Ditto's own and cannot be issued by a client.", description: 'Declare and issue labels of your own instead of twin-persisted, live-response or search-persisted.' },
+  'acknowledgement:label.not.declared': { status: 400, message: "The acknowledgement label <{label}> was not declared by this session.", description: "Declare the labels a session issues with the 'declared-acks' header or query parameter when opening it." },
+  'acknowledgement:label.not.unique': { status: 409, message: 'Declared acknowledgement labels are already declared by another subscriber.', description: 'Each label may be declared by one connected subscriber at a time: {labels}.' },
+  'acknowledgement:request.duplicate.correlation-id': { status: 409, message: "The correlation ID <{correlationId}> is already used by a request that waits for responses or acknowledgements.", description: 'Use a new correlation ID for each request.' },
+  'acknowledgement:request.parsing.failed': { status: 422, message: "<{value}> is not a list of acknowledgement requests.", description: 'Give requested-acks as a JSON array of labels or as comma-separated labels.' },
+  'acknowledgement:request.timeout': { status: 408, message: 'The acknowledgement request reached its timeout of {timeoutMs}ms.', description: 'Increase the timeout, and make sure the requested acknowledgement or response is sent in time.' },
+  'messages:payload.toolarge': { status: 413, message: "The message payload of {actualKb} kB is larger than the {maxKb} kB allowed." },
+  'messages:send.notallowed': { status: 403, message: "You may not send messages for the thing with ID '{thingId}'.", description: 'Sending a message needs WRITE on the message resource (message:/...) of the thing.' },
+  'messages:subject.invalid': { status: 400, message: "The message subject '{subject}' is invalid.", description: 'A subject is not empty and has no empty segments.' },
+  'messages:featureid.invalid': { status: 400, message: "The feature ID '{featureId}' of the message is invalid." },
+  'things:event.notallowed': { status: 403, message: "You may not send events for the thing with ID '{thingId}'.", description: 'Sending a live event needs WRITE on the changed part of the thing.' },
+
   // search
   'thing-search:search.option.invalid': { status: 400, message: 'The search option is invalid: {reason}', description: 'Options are sort(+a,-b), size(n) with n up to 200, cursor(c) or limit(offset,count).' },
   'thing-search:query.time.exceeded': { status: 408, message: 'The search took longer than {timeoutMs}ms.', description: 'Narrow the filter with indexed fields, or ask for fewer results.' },

@@ -31,6 +31,11 @@ export interface NotificationSources {
 export interface NotificationHubOptions {
   readonly now: () => Date;
   readonly onError: (err: unknown, event: string) => void;
+  /**
+   * Called after the fan-out of an event that requests acknowledgements, with the origins of the
+   * subscribers it reached (weak acknowledgements for the others; see LiveHub).
+   */
+  readonly onAckRequestingEvent?: (thingId: string, headers: Readonly<Record<string, string>>, delivered: ReadonlySet<string>) => void;
 }
 
 export interface NotificationStats {
@@ -134,10 +139,12 @@ export class NotificationHub {
   }
 
   private onMessage(m: BusMessage): void {
-    if (this.entries.size === 0) return;
+    const requestsAcks = this.options.onAckRequestingEvent !== undefined && isJsonObject(m.payload['headers']) && m.payload['headers']['requested-acks'] !== undefined;
+    if (this.entries.size === 0 && !requestsAcks) return;
     const event = parsePublished(m.payload);
+    if (event === undefined) return;
     // Nobody could be interested: the policy is not even looked up.
-    if (event === undefined || (this.all.size === 0 && !this.byNamespace.has(event.namespace) && !this.byThing.has(event.thingId))) return;
+    if (!requestsAcks && this.all.size === 0 && !this.byNamespace.has(event.namespace) && !this.byThing.has(event.thingId)) return;
     // The state is taken now: the in-process bus runs right after the commit, so the cache holds
     // exactly the state this event led to, and enrichment shows that revision.
     const peeked = this.sources.peekThing(event.thingId);
@@ -146,26 +153,31 @@ export class NotificationHub {
   }
 
   private async process(event: PublishedEvent, peeked: StoredEntity | undefined, policyHint: string | undefined): Promise<void> {
-    const state = peeked ?? (await this.sources.loadThing(event.thingId));
-    const fromState = state?.data['policyId'];
-    const policyId = typeof fromState === 'string' ? fromState : policyHint;
-    if (policyId === undefined) return;
-    const enforcer = await this.sources.enforcer(policyId, event.namespace);
-    if (enforcer === undefined) return;
-    this.events++;
-    this.fanOut(new EventContext(event, state, enforcer, this.options.now));
+    const delivered = new Set<string>();
+    try {
+      const state = peeked ?? (await this.sources.loadThing(event.thingId));
+      const fromState = state?.data['policyId'];
+      const policyId = typeof fromState === 'string' ? fromState : policyHint;
+      if (policyId === undefined) return;
+      const enforcer = await this.sources.enforcer(policyId, event.namespace);
+      if (enforcer === undefined) return;
+      this.events++;
+      this.fanOut(new EventContext(event, state, enforcer, this.options.now), delivered);
+    } finally {
+      if (event.headers?.['requested-acks'] !== undefined) this.options.onAckRequestingEvent?.(event.thingId, event.headers, delivered);
+    }
   }
 
-  private fanOut(ctx: EventContext): void {
+  private fanOut(ctx: EventContext, delivered: Set<string>): void {
     const e = ctx.event;
-    this.visit(this.all, ctx);
+    this.visit(this.all, ctx, delivered);
     const byNs = this.byNamespace.get(e.namespace);
-    if (byNs !== undefined) this.visit(byNs, ctx);
+    if (byNs !== undefined) this.visit(byNs, ctx, delivered);
     const byId = this.byThing.get(e.thingId);
-    if (byId !== undefined) this.visit(byId, ctx);
+    if (byId !== undefined) this.visit(byId, ctx, delivered);
   }
 
-  private visit(entries: ReadonlySet<Entry>, ctx: EventContext): void {
+  private visit(entries: ReadonlySet<Entry>, ctx: EventContext, delivered: Set<string>): void {
     const e = ctx.event;
     for (const entry of entries) {
       const sub = entry.subscriber;
@@ -175,6 +187,7 @@ export class NotificationHub {
       const n = ctx.notificationFor(entry.group, s, entry.key);
       if (n === null) continue;
       this.notifications++;
+      if (sub.origin !== undefined) delivered.add(sub.origin);
       try {
         sub.deliver(n);
       } catch (err) {

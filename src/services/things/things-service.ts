@@ -110,6 +110,28 @@ export class ThingsService {
     return { status: 200, value, headers: this.tagHeaders(tag, state.revision) };
   }
 
+  /**
+   * [ditto: basic-conditional-requests live-channel-condition] Whether the condition holds on the
+   * caller's view of the twin (unreadable fields do not exist for it); 404 for a thing the caller
+   * cannot see, 400 `things:condition.invalid` for bad RQL.
+   */
+  async liveChannelCondition(cmd: ThingCommand): Promise<boolean> {
+    parseThingId(cmd.thingId);
+    const state = await this.load(cmd.thingId);
+    const enforcer = exists(state) ? await this.enforcerFor(state) : undefined;
+    if (!exists(state) || enforcer === undefined || !enforcer.hasPartial('thing', [], cmd.auth.subjects, READ)) {
+      throw new DittoError('things:thing.notfound', { thingId: cmd.thingId });
+    }
+    const condition = cmd.headers['live-channel-condition'] ?? '';
+    try {
+      checkCondition({ condition }, cmd.thingId, () => this.conditionView(state, enforcer, cmd.auth.subjects), this.options.now);
+      return true;
+    } catch (e) {
+      if (e instanceof DittoError && e.error === 'things:condition.failed') return false;
+      throw e;
+    }
+  }
+
   /** RetrieveThings: readable things in the order asked; unknown and unreadable ones are left out. */
   async retrieveMany(cmd: RetrieveThingsCommand): Promise<JsonValue[]> {
     if (cmd.thingIds.length === 0) throw new DittoError('things:things.ids.missing');
@@ -299,7 +321,7 @@ export class ThingsService {
     const payload: JsonObject = eventToJson(event);
     if (correlationId !== undefined || origin !== undefined) {
       // `ditto-origin` names the WebSocket session that sent the command; it does not get the event back.
-      payload['headers'] = { ...(correlationId === undefined ? {} : { 'correlation-id': correlationId }), ...(origin === undefined ? {} : { 'ditto-origin': origin }) };
+      payload['headers'] = { ...(correlationId === undefined ? {} : { 'correlation-id': correlationId }), ...(origin === undefined ? {} : { 'ditto-origin': origin }), ...ackRequest(cmd) };
     }
     // The policy that decides who may see the event; a deleted thing's tombstone no longer names it.
     const policyId = next.data['policyId'] ?? previous?.data['policyId'];
@@ -308,4 +330,14 @@ export class ThingsService {
     // things.twin.events.<action>.<namespace tokens>, `_` for the empty namespace.
     this.deps.bus.publish({ subject: `things.twin.events.${event.action}.${namespaceOf(next.id) || '_'}`, payload });
   }
+}
+
+/**
+ * [ditto: basic-acknowledgements] The custom labels a command requests travel on its event,
+ * with the address their acknowledgements go to (set by the live service when it waits for them).
+ */
+function ackRequest(cmd: ThingCommand): Record<string, string> {
+  const replyTo = cmd.headers['ditto-ackgregator-address'];
+  const requested = cmd.headers['requested-acks'];
+  return replyTo === undefined || requested === undefined ? {} : { 'requested-acks': requested, 'ditto-ackgregator-address': replyTo };
 }

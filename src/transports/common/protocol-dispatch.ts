@@ -1,6 +1,7 @@
 import { DittoError, isDittoError } from '../../model/errors/index.ts';
 import type { JsonParseLimits } from '../../model/json-parse.ts';
 import {
+  acksToEnvelope, parseRequestedAcks, TWIN_PERSISTED,
   checkPermissionsResponseFor, checkPermissionsResponseToEnvelope, envelopeToSignal, envelopeToText, errorResponseFor,
   errorResponseToEnvelope, formatTopic, policyResponseFor, policyResponseToEnvelope, retrieveThingsResponseFor, retrieveThingsResponseToEnvelope,
   searchSignalFromEnvelope, thingResponseFor, thingResponseToEnvelope, tryParseEnvelope, type Envelope, type ProtocolSignal,
@@ -8,6 +9,7 @@ import {
 } from '../../protocol/index.ts';
 import type { SignalRouter } from '../../services/signal-router.ts';
 import type { AuthContext, DittoHeaders, ThingCommand } from '../../signals/index.ts';
+import { timeoutOf } from '../../services/live/index.ts';
 import { parseTimeoutMs } from './timeout.ts';
 
 /**
@@ -33,12 +35,21 @@ export interface ProtocolClient {
   readonly onUnexpected: (err: unknown) => void;
   /** Takes search protocol messages (they belong to the session's subscriptions); without it they are refused. */
   readonly search?: (signal: SearchProtocolSignal) => void;
+  /** The client's live channel: live commands, events, messages, their answers and acknowledgements. */
+  readonly live?: LiveClient;
+}
+
+export interface LiveClient {
+  handles(env: Envelope): boolean;
+  handle(env: Envelope): Promise<ProtocolAnswer>;
 }
 
 /** The answer to send, or undefined when none is due (responses not required, incoming responses). */
 export type ProtocolAnswer = string | undefined;
 
-const UNSUPPORTED = "Doppel does not handle this kind of Ditto Protocol message yet: live commands, messages, acknowledgements and streaming subscriptions come with later releases.";
+const UNSUPPORTED = "Doppel does not handle this kind of Ditto Protocol message yet: streaming subscriptions come with later releases.";
+/** [ditto: basic-acknowledgements] Twin commands wait for acknowledgements up to a minute by default. */
+const ACK_TIMEOUT_MS = 60_000;
 const ERROR_TOPIC = { namespace: '_', name: '_', group: 'things', channel: 'twin' } as const;
 const IF_EQUAL = new Set(['update', 'skip', 'skip-minimizing-merge']);
 
@@ -61,6 +72,26 @@ export function prepareProtocolMessage(text: string, client: ProtocolClient, rou
   const headers: DittoHeaders = { ...withCorrelationId(env.headers, client.newCorrelationId()), 'ditto-origin': client.origin };
   const respond = headers['response-required'] !== 'false';
   let signal: ProtocolSignal;
+  const entity = `${env.topic.group}:${env.topic.namespace}:${env.topic.name}`;
+  const live = client.live;
+  if (live !== undefined && live.handles(env)) {
+    try {
+      checkHeaders(headers, config);
+    } catch (e) {
+      if (!isDittoError(e)) throw e;
+      return { kind: 'answer', answer: errorText(e, env.topic, headers) };
+    }
+    const execute = async (): Promise<ProtocolAnswer> => {
+      try {
+        return await live.handle({ ...env, headers });
+      } catch (e) {
+        if (!isDittoError(e)) client.onUnexpected(e);
+        return respond ? errorText(isDittoError(e) ? e : new DittoError('internalerror'), env.topic, headers) : undefined;
+      }
+    };
+    // Live signals wait for devices, not for the entity: they never hold up the session's other signals.
+    return { kind: 'signal', entity: `live:${headers['correlation-id'] ?? ''}`, execute };
+  }
   try {
     checkHeaders(headers, config);
     const search = client.search === undefined ? undefined : searchSignalFromEnvelope({ ...env, headers });
@@ -89,7 +120,7 @@ export function prepareProtocolMessage(text: string, client: ProtocolClient, rou
       return respond ? errorText(isDittoError(e) ? e : new DittoError('internalerror'), env.topic, headers) : undefined;
     }
   };
-  return { kind: 'signal', entity: `${env.topic.group}:${env.topic.namespace}:${env.topic.name}`, execute };
+  return { kind: 'signal', entity, execute };
 }
 
 async function dispatch(signal: ProtocolSignal, router: SignalRouter, respond: boolean): Promise<Envelope | undefined> {
@@ -97,6 +128,12 @@ async function dispatch(signal: ProtocolSignal, router: SignalRouter, respond: b
     case 'thing.command': {
       checkThingCommand(signal);
       if (!respond && signal.action === 'retrieve') return undefined;
+      const labels = signal.action === 'retrieve' ? undefined : requestedTwinAcks(signal.headers);
+      if (labels !== undefined) {
+        // [ditto: basic-acknowledgements via WebSocket] the answer is the acknowledgements message.
+        const { acks } = await router.dispatchThingCommandAcked(signal, labels, timeoutOf(signal.headers, ACK_TIMEOUT_MS));
+        return respond ? acksToEnvelope(signal.thingId, 'twin', acks, { 'correlation-id': signal.headers['correlation-id'] ?? '' }) : undefined;
+      }
       const result = await router.dispatchThingCommand(signal);
       return respond ? thingResponseToEnvelope(thingResponseFor(signal, result)) : undefined;
     }
@@ -138,9 +175,18 @@ function checkHeaders(headers: DittoHeaders, config: ProtocolDispatchConfig): vo
   }
 }
 
+/** The labels a twin command requests when they are more than its own response (`twin-persisted`). */
+function requestedTwinAcks(headers: DittoHeaders): string[] | undefined {
+  const text = headers['requested-acks'];
+  if (text === undefined) return undefined;
+  const labels = parseRequestedAcks(text);
+  if (labels.length === 0 || (labels.length === 1 && labels[0] === TWIN_PERSISTED)) return undefined;
+  return labels;
+}
+
 function checkThingCommand(cmd: ThingCommand): void {
-  // The live channel (devices answering through their twins) is not routed yet; acting on the
-  // twin instead would silently do something else than asked.
+  // Live commands reach this point only from clients without a live channel: acting on the twin
+  // instead would silently do something else than asked.
   if (cmd.channel === 'live') throw liveNotSupported();
   if (cmd.action !== 'retrieve' && cmd.headers['live-channel-condition'] !== undefined) throw new DittoError('things:live.channelcondition.notallowed');
   const ifEqual = cmd.headers['if-equal'];

@@ -19,6 +19,10 @@ export interface HttpConfig {
   readonly maxJsonDepth: number;
   readonly maxTimeoutMs: number;
   readonly defaultNamespace: string;
+  /** Largest message payload (413 `messages:payload.toolarge` beyond). */
+  readonly maxMessagePayloadBytes: number;
+  /** How long messages and live commands wait for a response when no timeout is given. */
+  readonly liveTimeoutMs: number;
 }
 
 export interface HttpServerDeps {
@@ -45,6 +49,11 @@ export interface ApiRequest {
   readonly contentType: string | undefined;
   /** Absolute URI of the request without query, for Location headers. */
   readonly uriWithoutQuery: string;
+}
+
+/** `/api/2/things/<id>/[features/<id>/](inbox|outbox)/...`: a message route, whose body is the payload. */
+function isMessageUrl(url: string): boolean {
+  return url.includes('/inbox/') || url.includes('/outbox/');
 }
 
 function splitUrl(url: string): { path: string; query: string } {
@@ -88,12 +97,16 @@ export function buildHttpServer(deps: HttpServerDeps): FastifyInstance {
     return503OnClosing: true,
   });
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  // Message payloads may be binary: their bodies stay bytes; every other body is text.
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (req, body, done) => done(null, isMessageUrl(req.url) ? body : (body as Buffer).toString('utf8')));
 
   app.setErrorHandler((err: unknown, req, reply) => {
     const correlationId = typeof req.headers['correlation-id'] === 'string' ? req.headers['correlation-id'] : undefined;
     if (isDittoError(err)) return sendError(reply, err, correlationId);
     const code = (err as { code?: string }).code;
+    if (code === 'FST_ERR_CTP_BODY_TOO_LARGE' && isMessageUrl(req.url)) {
+      return sendError(reply, new DittoError('messages:payload.toolarge', { actualKb: '>' + Math.floor(deps.config.maxBodyBytes / 1024), maxKb: Math.floor(deps.config.maxMessagePayloadBytes / 1024) }), correlationId);
+    }
     if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       return sendError(reply, new DittoError('things:thing.toolarge', { actualKb: '>' + Math.floor(deps.config.maxBodyBytes / 1024), maxKb: Math.floor(deps.config.maxBodyBytes / 1024) }), correlationId);
     }

@@ -1,8 +1,9 @@
 import type { FastifyReply } from 'fastify';
 import { DittoError } from '../../model/errors/index.ts';
 import { parseThingId } from '../../model/ids.ts';
-import { thingCommand, type ThingCommand, type ThingCommandResult } from '../../signals/index.ts';
+import { thingCommand, type ThingCommand } from '../../signals/index.ts';
 import type { ApiRequest, HttpServerDeps } from './http-server.ts';
+import { handleAckedCommand, handleLiveCommand, handleMessage, handleSmartRetrieve, matchMessageRoute, requestedTwinAcks, sendResult } from './live-handler.ts';
 import { sendPlain } from './render.ts';
 import { listThings } from './search-handler.ts';
 import { checkContentType, parseBody } from './request-body.ts';
@@ -14,27 +15,20 @@ function joined(query: URLSearchParams, name: string): string | undefined {
   return all.length === 0 ? undefined : all.join(',');
 }
 
-function send(reply: FastifyReply, result: ThingCommandResult, location: string | undefined): FastifyReply {
-  for (const [k, v] of Object.entries(result.headers)) void reply.header(k, v);
-  if (result.status === 201 && location !== undefined) void reply.header('location', location);
-  if (result.value === undefined || result.status === 204) return reply.code(result.status).send();
-  return reply.code(result.status).type('application/json').send(JSON.stringify(result.value));
-}
-
 export async function handleThings(api: ApiRequest, reply: FastifyReply, deps: HttpServerDeps): Promise<FastifyReply> {
   const thingId = api.segments[1];
   if (thingId === undefined) return handleThingsRoot(api, reply, deps);
   const match = matchThingRoute(api.segments.slice(2));
-  if (match.kind === 'none') return sendPlain(reply, 404);
+  if (match.kind === 'none') {
+    const message = matchMessageRoute(api.segments.slice(2));
+    return message === undefined ? sendPlain(reply, 404) : handleMessage(api, reply, deps, thingId, message);
+  }
   const method = api.method as HttpMethod;
   if (!match.methods.includes(method)) return sendPlain(reply, 405, match.methods);
   const action = ACTION_OF[method as Exclude<HttpMethod, 'POST'>];
   if (action !== 'retrieve' && api.headers['live-channel-condition'] !== undefined) throw new DittoError('things:live.channelcondition.notallowed');
   const channel = api.headers['channel'];
-  if (channel !== undefined && channel !== 'twin') {
-    // The live channel (devices answering through their twins) is not built yet; acting on the
-    // twin instead would silently do something else than asked.
-    if (channel === 'live') throw new DittoError('header.notsupported', { header: 'channel', value: channel });
+  if (channel !== undefined && channel !== 'twin' && channel !== 'live') {
     throw new DittoError('header.invalid', { value: channel, header: 'channel', type: 'channel (twin or live)' });
   }
   const ifEqual = api.headers['if-equal'];
@@ -58,10 +52,18 @@ export async function handleThings(api: ApiRequest, reply: FastifyReply, deps: H
     ...(fields === undefined ? {} : { fields }),
   });
   if (cmd === undefined) return sendPlain(reply, 404);
+  // [ditto: protocol-twinlive] the live channel asks the device instead of the twin.
+  if (channel === 'live') return handleLiveCommand(cmd, api, reply, deps);
+  if (action === 'retrieve' && api.headers['live-channel-condition'] !== undefined) return handleSmartRetrieve(cmd, api, reply, deps);
   return dispatch(cmd, api, reply, deps, api.uriWithoutQuery);
 }
 
 async function dispatch(cmd: ThingCommand, api: ApiRequest, reply: FastifyReply, deps: HttpServerDeps, location: string): Promise<FastifyReply> {
+  const labels = cmd.action === 'retrieve' ? undefined : requestedTwinAcks(api);
+  if (labels !== undefined) {
+    const created = cmd.path.length === 0 && api.method === 'POST' ? `${location}/${cmd.thingId}` : location;
+    return handleAckedCommand(cmd, labels, api, reply, deps, created);
+  }
   // [ditto: AbstractHttpRequestActor] response-required=false: modifications run, the caller gets 202 at once.
   if (api.headers['response-required'] === 'false') {
     if (cmd.action !== 'retrieve') {
@@ -71,7 +73,7 @@ async function dispatch(cmd: ThingCommand, api: ApiRequest, reply: FastifyReply,
   }
   const result = await deps.router.dispatchThingCommand(cmd);
   const where = result.createdId !== undefined && cmd.path.length === 0 && api.method === 'POST' ? `${location}/${result.createdId}` : location;
-  return send(reply, result, where);
+  return sendResult(reply, result, where);
 }
 
 async function handleThingsRoot(api: ApiRequest, reply: FastifyReply, deps: HttpServerDeps): Promise<FastifyReply> {

@@ -7,8 +7,10 @@ import {
 } from '../../services/notifications/index.ts';
 import { SlowConsumerGuard, type EventStreamHandler, type EventStreamRequest, type StreamingMetrics } from '../common/streaming.ts';
 import type { SignalRouter } from '../../services/signal-router.ts';
-import { heartbeat, renderSse, startEventStream, type SseView } from './sse-render.ts';
+import { renderSse, type SseView } from './sse-render.ts';
 import { createSearchEventStreams } from './sse-search.ts';
+import { startEventStream, startHeartbeats } from './sse-stream.ts';
+import type { SseMessageStreams } from './sse-messages.ts';
 
 export interface SseConfig {
   /** [ditto: ThingsSseRouteBuilder keepAlive] Idle streams get a heartbeat this often (Ditto: 1 s). */
@@ -24,6 +26,8 @@ export interface SseDeps {
   readonly logger: Logger;
   readonly metrics: StreamingMetrics;
   readonly config: SseConfig;
+  /** Message streams (`.../inbox|outbox/messages`); without them those paths are 404. */
+  readonly messages?: SseMessageStreams;
 }
 
 export interface SseEndpoint {
@@ -64,9 +68,9 @@ export function createSseEndpoint(deps: SseDeps): SseEndpoint {
     }
     const [, thingId, ...rest] = req.segments;
     const q = req.query;
-    // [ditto: ThingsSseRouteBuilder] inbox/outbox paths are message streams, which come with the messages API.
-    if (rest.length > 0 && /^(features\/[^/]+\/)?(inbox|outbox)(\/|$)/.test(rest.join('/'))) {
-      return reply.code(404).type('text/plain; charset=UTF-8').send(NOT_FOUND);
+    // [ditto: ThingsSseRouteBuilder] inbox/outbox paths are message streams.
+    if (thingId !== undefined && rest.length > 0 && /^(features\/[^/]+\/)?(inbox|outbox)(\/|$)/.test(rest.join('/'))) {
+      return deps.messages?.open(req, reply, thingId, rest) ?? reply.code(404).type('text/plain; charset=UTF-8').send(NOT_FOUND);
     }
     const path = rest.length === 0 ? undefined : `/${rest.join('/')}`;
     // Ditto's route turns the path into the field selection, so the path must be a selectable field.
@@ -114,18 +118,13 @@ export function createSseEndpoint(deps: SseDeps): SseEndpoint {
     return reply;
   };
 
-  const beat = setInterval(() => {
-    for (const s of streams) {
-      if (!s.active && !s.res.writableEnded) s.res.write(heartbeat());
-      s.active = false;
-    }
-  }, deps.config.heartbeatMs);
-  beat.unref();
+  const beat = startHeartbeats(streams, deps.config.heartbeatMs);
 
   return {
     handler,
     streams: () => streams.size + (search?.open() ?? 0),
     close: () => {
+      deps.messages?.close();
       clearInterval(beat);
       for (const s of [...streams]) s.res.end();
       search?.close();

@@ -1,5 +1,3 @@
-import type { ServerResponse } from 'node:http';
-import type { FastifyReply } from 'fastify';
 import { applyFieldSelector, type FieldSelector } from '../../model/field-selector.ts';
 import { setMember } from '../../model/json-keys.ts';
 import { isJsonObject, type JsonObject, type JsonValue } from '../../model/json.ts';
@@ -17,19 +15,6 @@ export interface SseView {
 }
 
 const HEARTBEAT = Buffer.from('data:\n\n');
-
-/** Takes the response over from fastify and starts the event stream (200, headers sent at once). */
-export function startEventStream(reply: FastifyReply, correlationId: string | undefined): ServerResponse {
-  reply.hijack();
-  const res = reply.raw;
-  res.writeHead(200, {
-    'content-type': 'text/event-stream',
-    'cache-control': 'no-cache',
-    ...(correlationId === undefined ? {} : { 'correlation-id': correlationId }),
-  });
-  res.flushHeaders();
-  return res;
-}
 
 /**
  * [ditto: ThingsSseRouteBuilder heartbeat] Pekko's SSE keep-alive: an event with empty data,

@@ -5,7 +5,7 @@ import { DittoError, isDittoError } from '../../model/errors/index.ts';
 import type { SignalRouter } from '../../services/signal-router.ts';
 import { searchCommandOf } from '../common/search-request.ts';
 import type { EventStreamRequest } from '../common/streaming.ts';
-import { startEventStream } from './sse-render.ts';
+import { startEventStream } from './sse-stream.ts';
 
 // [ditto: httpapi-sse search] GET /api/2/search/things with Accept: text/event-stream: every
 // result as one event, `data:` the thing as the search returns it and `id:` its thing ID; the

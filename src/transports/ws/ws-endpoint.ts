@@ -2,6 +2,7 @@ import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { DittoError, isDittoError } from '../../model/errors/index.ts';
+import { BUILT_IN_LABELS, checkAckLabel } from '../../protocol/index.ts';
 import type { AuthContext } from '../../signals/index.ts';
 import { WsSession, type SessionInit, type WebSocketDeps } from './ws-session.ts';
 
@@ -48,7 +49,8 @@ export function attachWebSocketEndpoint(server: Server, deps: WebSocketDeps): We
     }
     let init: SessionInit;
     try {
-      init = { ...(await authenticate(req, url, deps)), correlationId };
+      const declaredAcks = declaredAcksOf(header(req, 'declared-acks') ?? url.searchParams.get('declared-acks') ?? undefined);
+      init = { ...(await authenticate(req, url, deps)), correlationId, declaredAcks };
     } catch (e) {
       if (!isDittoError(e)) throw e;
       refuse(socket, e, correlationId);
@@ -62,6 +64,7 @@ export function attachWebSocketEndpoint(server: Server, deps: WebSocketDeps): We
       });
       sessions.add(session);
       deps.metrics.webSocketSessions++;
+      session.declareAcks();
     });
   };
 
@@ -89,6 +92,29 @@ export function attachWebSocketEndpoint(server: Server, deps: WebSocketDeps): We
       return closed;
     },
   };
+}
+
+/**
+ * [ditto: httpapi-protocol-bindings-websocket declared-acks] The labels a session will issue: a
+ * JSON array of valid labels, none of them Ditto's own.
+ */
+function declaredAcksOf(text: string | undefined): readonly string[] {
+  if (text === undefined || text.trim() === '') return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  if (!Array.isArray(parsed) || parsed.some((l) => typeof l !== 'string')) {
+    throw new DittoError('header.invalid', { header: 'declared-acks', value: text, type: 'JSON array of acknowledgement labels' });
+  }
+  const labels = parsed as string[];
+  for (const label of labels) {
+    checkAckLabel(label);
+    if (BUILT_IN_LABELS.has(label)) throw new DittoError('acknowledgement:ditto.acklabel.forbidden', { label });
+  }
+  return labels;
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

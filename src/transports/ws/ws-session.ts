@@ -14,6 +14,8 @@ import { SearchSubscriptions, type SearchSubscriptionsConfig } from '../common/s
 import { SlowConsumerGuard, type StreamingMetrics } from '../common/streaming.ts';
 import { SessionAnnouncements } from './ws-announcements.ts';
 import { ackFor, parseControlMessage, type ControlMessage, type StreamingType } from './control-messages.ts';
+import { WsLive } from './ws-live.ts';
+import type { LiveHub } from '../../services/live/index.ts';
 
 export interface WebSocketConfig {
   /** Larger frames close the socket with 1009. */
@@ -29,6 +31,8 @@ export interface WebSocketConfig {
   readonly protocol: ProtocolDispatchConfig;
   /** The search protocol's subscriptions per session. */
   readonly search: SearchSubscriptionsConfig;
+  /** How long live commands and messages sent over the socket wait for a response without a timeout header. */
+  readonly liveTimeoutMs?: number;
 }
 
 export interface WebSocketDeps {
@@ -36,6 +40,8 @@ export interface WebSocketDeps {
   readonly hub: NotificationHub;
   /** Policy announcements (subjectDeletion); sessions get none without it. */
   readonly announcements?: AnnouncementHub;
+  /** The live channel (messages, live commands and events, acknowledgements); without it live traffic is refused. */
+  readonly live?: LiveHub;
   readonly authenticator: Authenticator;
   readonly logger: Logger;
   readonly uuid: () => string;
@@ -48,6 +54,8 @@ export interface SessionInit {
   /** When the JWT the session was opened with expires. */
   readonly expiresAtMs: number | undefined;
   readonly correlationId: string;
+  /** [ditto: declared-acks] The acknowledgement labels the session issues. */
+  readonly declaredAcks?: readonly string[];
 }
 
 /** [ditto: StreamingSessionActor MAX_SESSION_TIMEOUT] Tokens valid longer than this keep the session open for good. */
@@ -73,6 +81,7 @@ export class WsSession {
   private readonly guard: SlowConsumerGuard;
   private readonly client: ProtocolClient;
   private readonly searches: SearchSubscriptions;
+  private readonly live: WsLive | undefined;
   private readonly log: Logger;
   private expiryTimer: NodeJS.Timeout | undefined;
   /** Signals for one entity run in the order they came. */
@@ -106,6 +115,11 @@ export class WsSession {
       onUnexpected: (err) => this.log.error({ err }, 'search subscription failed'),
       config: deps.config.search,
     });
+    this.live = deps.live === undefined ? undefined : new WsLive(this.origin, { subjects: this.subjects }, new Set(init.declaredAcks ?? []), {
+      hub: deps.live,
+      router: deps.router,
+      defaultTimeoutMs: deps.config.liveTimeoutMs ?? 10_000,
+    }, (text) => this.writeLive(text));
     this.client = {
       auth: { subjects: this.subjects },
       origin: this.origin,
@@ -113,6 +127,7 @@ export class WsSession {
       newCorrelationId: deps.uuid,
       onUnexpected: (err) => this.log.error({ err }, 'protocol message failed'),
       search: (signal) => this.searches.handle(signal),
+      ...(this.live === undefined ? {} : { live: this.live }),
     };
     this.announcements = deps.announcements === undefined ? undefined : new SessionAnnouncements(deps.announcements, this.subjects, (t) => this.sendNow(t));
     ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
@@ -145,6 +160,19 @@ export class WsSession {
     this.sendNow(errorText(error, ERROR_TOPIC, { 'correlation-id': this.correlationId }));
     this.ws.close(code, error.error);
     this.cleanUp();
+  }
+
+  /**
+   * [ditto: StreamingSessionActor declared-acks] Takes the session's declared labels; when another
+   * subscriber holds one, the session ends with 409 `acknowledgement:label.not.unique`.
+   */
+  declareAcks(): void {
+    try {
+      this.live?.declare();
+    } catch (e) {
+      if (!isDittoError(e)) throw e;
+      this.end(e);
+    }
   }
 
   /** Cuts the connection without a closing handshake (shutdown stragglers). */
@@ -222,6 +250,7 @@ export class WsSession {
       this.subscriptions.delete(control.type);
       if (control.type === 'events') this.stopEvents();
       if (control.type === 'policyAnnouncements') this.announcements?.stop();
+      if (isLiveStream(control.type)) this.live?.stop(control.type);
       this.sendNow(ackFor(control.type, false));
       return;
     }
@@ -238,9 +267,9 @@ export class WsSession {
       return;
     }
     this.subscriptions.set(control.type, subscription);
-    // Messages, live commands and live events are only registered: their routing comes later.
     if (control.type === 'events') this.startEvents(subscription);
     if (control.type === 'policyAnnouncements') this.announcements?.start(subscription.namespaces);
+    if (isLiveStream(control.type)) this.live?.start(control.type, subscription);
     this.sendNow(ackFor(control.type, true));
   }
 
@@ -266,6 +295,15 @@ export class WsSession {
     if (this.closed || !this.guard.admit(this.ws.bufferedAmount)) return;
     this.active = true;
     this.ws.send(n.rendered('ws', renderProtocolEvent), { binary: false });
+    this.live?.noteEvent(n);
+  }
+
+  /** A live signal for this session: written, or dropped when the session is too far behind. */
+  private writeLive(text: string): boolean {
+    if (this.closed || !this.guard.admit(this.ws.bufferedAmount)) return false;
+    this.active = true;
+    this.ws.send(text, { binary: false });
+    return true;
   }
 
   /**
@@ -337,6 +375,7 @@ export class WsSession {
     this.stopEvents();
     this.announcements?.stop();
     this.searches.close();
+    this.live?.close();
     if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
     this.onClosed(this);
   }
@@ -348,6 +387,10 @@ function renderProtocolEvent(n: EventNotification): Buffer {
     ...(n.extra === undefined ? {} : { extra: n.extra }),
   };
   return Buffer.from(thingEventToText(n.event, 'twin', override));
+}
+
+function isLiveStream(type: StreamingType): type is 'messages' | 'liveCommands' | 'liveEvents' {
+  return type === 'messages' || type === 'liveCommands' || type === 'liveEvents';
 }
 
 function sameSubjects(a: readonly string[], b: readonly string[]): boolean {
