@@ -34,6 +34,8 @@ function usage(): string {
   --postgres-url URL        default ${DEFAULT_POSTGRES_URL} (BENCH_POSTGRES_URL); loopback only
   --revision REV            measure a committed revision (git archive to a temporary directory)
                             instead of the working tree
+  --compare-index           writes: a second server with the search index off (DOPPEL_SEARCH_INDEX=false),
+                            rounds alternating, and the ratio of the two
   --cpu-prof                run the measured server under node --cpu-prof and summarise the profile
   --cpu-prof-dir DIR        where profiles go (default ${join(tmpdir(), 'doppel-bench-profiles')})
   --heap-snapshot           memory: end with a heap snapshot of the restarted server, summarised
@@ -64,6 +66,7 @@ function parse(argv: readonly string[]): { scenarios: Scenario[]; revision: stri
       'cpu-prof-dir': { type: 'string' },
       revision: { type: 'string' },
       'heap-snapshot': { type: 'boolean' },
+      'compare-index': { type: 'boolean' },
       'heap-snapshot-dir': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -90,6 +93,7 @@ function parse(argv: readonly string[]): { scenarios: Scenario[]; revision: stri
       memoryThings: positiveInt('memory-things', values['memory-things'], 100_000),
       stores,
       postgresUrl,
+      compareIndex: values['compare-index'] === true,
       cpuProfDir: profiling ? resolve(values['cpu-prof-dir'] ?? join(tmpdir(), 'doppel-bench-profiles')) : undefined,
       heapSnapshotDir: snapshotting ? resolve(values['heap-snapshot-dir'] ?? join(tmpdir(), 'doppel-bench-heap')) : undefined,
     },

@@ -19,6 +19,8 @@ export interface BenchOptions {
   readonly server: ServerSource;
   /** When set, the measured Doppel runs under --cpu-prof and its profile is summarised. */
   readonly cpuProfDir: string | undefined;
+  /** Writes: also run a server with the search index off, rounds alternating, and report the ratio. */
+  readonly compareIndex: boolean;
   /** When set, the memory scenario ends with a heap snapshot of the restarted server, summarised. */
   readonly heapSnapshotDir: string | undefined;
 }

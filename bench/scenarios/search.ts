@@ -78,17 +78,18 @@ function policyJson(): Policy {
 
 /** Writers modify their own things (no revision races) as fast as the group commit allows. */
 async function writeRate(committer: GroupCommitter, things: number): Promise<number> {
-  const revisions = new Map<number, number>();
+  const latest = new Map<number, StoredEntity>();
   let done = 0;
   const deadline = performance.now() + SECONDS * 1000;
   await Promise.all(Array.from({ length: WRITERS }, async (_, w) => {
     for (let k = 0; performance.now() < deadline; k++) {
       const n = (w + k * WRITERS) % things;
-      const revision = (revisions.get(n) ?? 1) + 1;
-      const next = thing(n, revision);
+      const previous = latest.get(n) ?? thing(n, 1);
+      const next = thing(n, previous.revision + 1);
       (next.data['attributes'] as JsonObject)['x'] = k;
-      await committer.submit([write(next)]);
-      revisions.set(n, revision);
+      // As the things service does: the state the write started from goes along with it.
+      await committer.submit([{ ...write(next), previous }]);
+      latest.set(n, next);
       done++;
     }
   }));

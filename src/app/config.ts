@@ -38,6 +38,7 @@ export const SETTINGS = {
   cacheMaxThings: { kind: 'int', env: 'DOPPEL_CACHE_MAX_THINGS', flag: '--cache-max-things', default: 200_000, min: 1, doc: 'Things kept in memory.' },
   cacheMaxPolicies: { kind: 'int', env: 'DOPPEL_CACHE_MAX_POLICIES', flag: '--cache-max-policies', default: 100_000, min: 1, doc: 'Policies kept in memory (compiled).' },
   maxQueuedPerThing: { kind: 'int', env: 'DOPPEL_MAX_QUEUED_PER_THING', flag: '--max-queued-per-thing', default: 100, min: 1, doc: 'Modifications waiting for one thing before 429.' },
+  searchIndex: { kind: 'bool', env: 'DOPPEL_SEARCH_INDEX', flag: '--search-index', default: true, doc: 'Keep the search index in each write transaction. false (for measuring what indexing costs): searches answer 503 and the index is rebuilt at the next start with it on.' },
   searchMaxScanMs: { kind: 'int', env: 'DOPPEL_SEARCH_MAX_SCAN_MS', flag: '--search-max-scan-ms', default: 10_000, min: 1, doc: 'How long one search or count may check candidates before it answers 408 thing-search:query.time.exceeded.' },
   streamingMaxBufferedBytes: { kind: 'int', env: 'DOPPEL_STREAMING_MAX_BUFFERED_BYTES', flag: '--streaming-max-buffered-bytes', default: 1_048_576, min: 1, doc: 'Unsent bytes a WebSocket session or SSE stream may hold before further change notifications to it are dropped.' },
   wsPingIntervalMs: { kind: 'int', env: 'DOPPEL_WS_PING_INTERVAL_MS', flag: '--ws-ping-interval-ms', default: 30_000, min: 1, doc: 'Idle WebSocket sessions are pinged this often (Ditto: 30 s); one that does not answer is closed.' },

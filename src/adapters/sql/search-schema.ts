@@ -21,8 +21,9 @@ export function searchTables(store: StoreTables): SearchTables {
   };
 }
 
-// The per-thing row has no indexes on revision and timestamps: they change with every write, and
-// without indexes on them the row is updated in place (a HOT update, no index maintenance).
+// The per-thing row holds what rarely changes (namespace, policy); the revision and timestamps,
+// which change with every write, are read from the snapshot row, so a write that changes neither
+// the policy nor the thing's existence leaves the per-thing row alone.
 // Text columns use the "C" collation: byte order for comparisons and sorting (as MongoDB, Ditto's
 // index), and LIKE prefixes can use the plain B-tree indexes. See docs/search.md for the design.
 export function searchDdl(t: SearchTables): string[] {
@@ -31,10 +32,9 @@ export function searchDdl(t: SearchTables): string[] {
     `CREATE TABLE IF NOT EXISTS ${t.thing} (
       thing_id text COLLATE "C" PRIMARY KEY,
       namespace text COLLATE "C" NOT NULL,
-      policy_id text COLLATE "C",
-      revision bigint NOT NULL,
-      created text COLLATE "C" NOT NULL,
-      modified text COLLATE "C" NOT NULL)`,
+      policy_id text COLLATE "C")`,
+    // Tables of the first format kept the revision and timestamps here.
+    `ALTER TABLE ${t.thing} DROP COLUMN IF EXISTS revision, DROP COLUMN IF EXISTS created, DROP COLUMN IF EXISTS modified`,
     `CREATE INDEX IF NOT EXISTS ${name(t.thing, 'policy')} ON ${t.thing} (policy_id, thing_id)`,
     `CREATE INDEX IF NOT EXISTS ${name(t.thing, 'namespace')} ON ${t.thing} (namespace, thing_id)`,
     `CREATE TABLE IF NOT EXISTS ${t.value} (

@@ -8,19 +8,19 @@ import { compileSort, keysetCondition } from './sort.ts';
 
 const NOW = new Date('2024-05-06T07:08:09.000Z');
 const sql = (filter: string): { text: string; values: readonly unknown[] } =>
-  rqlToSql(parseRqlFilter(filter), { thing: 't', valueTable: 'v_table', now: NOW });
+  rqlToSql(parseRqlFilter(filter), { thing: 't', snapshot: 's', valueTable: 'v_table', now: NOW });
 const IN_VALUES = (where: string): string => `t.thing_id IN (SELECT v.thing_id FROM v_table v WHERE ${where})`;
 
 describe('RQL -> SQL', () => {
   test('special fields compare their columns, with types checked at compile time', () => {
     assert.deepEqual(sql('eq(thingId,"a:b")'), { text: 't.thing_id = $1::text', values: ['a:b'] });
-    assert.deepEqual(sql('gt(_revision,3)'), { text: 't.revision > $1::float8', values: [3] });
+    assert.deepEqual(sql('gt(_revision,3)'), { text: 's.revision > $1::float8', values: [3] });
     assert.deepEqual(sql('eq(_revision,"3")'), { text: 'FALSE', values: [] });
     assert.deepEqual(sql('eq(namespace,"a")'), { text: 't.namespace = $1::text', values: ['a'] });
     assert.deepEqual(sql('in(thingId,"a:1","a:2",3)'), { text: 't.thing_id = ANY($1::text[])', values: [['a:1', 'a:2']] });
     assert.deepEqual(sql('ne(thingId,5)'), { text: 't.thing_id IS NOT NULL', values: [] });
     assert.deepEqual(sql('exists(policyId)'), { text: 't.policy_id IS NOT NULL', values: [] });
-    assert.deepEqual(sql('lt(_created,time:now)'), { text: 't.created < $1::text', values: ['2024-05-06T07:08:09.000Z'] });
+    assert.deepEqual(sql('lt(_created,time:now)'), { text: '(s.created COLLATE "C") < $1::text', values: ['2024-05-06T07:08:09.000Z'] });
   });
 
   test('value fields look up typed value rows by generic path and feature ID', () => {
@@ -106,16 +106,16 @@ describe('index rows', () => {
 describe('sort and keyset', () => {
   test('column sorts end with the thing ID; value sorts join the smallest or largest value', () => {
     const params = new SqlParams();
-    const sort = compileSort([{ pointer: ['_revision'], direction: 'desc' }], params, { thing: 't', valueTable: 'v' });
-    assert.equal(sort.orderBy, 't.revision::float8 DESC, t.thing_id ASC');
+    const sort = compileSort([{ pointer: ['_revision'], direction: 'desc' }], params, { thing: 't', snapshot: 's', valueTable: 'v' });
+    assert.equal(sort.orderBy, 's.revision::float8 DESC, t.thing_id ASC');
     assert.deepEqual(sort.keyColumns, ['k0', 'k1']);
     const after = keysetCondition(sort, [3, 'a:b'], params);
-    assert.equal(after, '(t.revision::float8 < $1::float8) OR (t.revision::float8 = $1::float8 AND t.thing_id > $2::text)');
+    assert.equal(after, '(s.revision::float8 < $1::float8) OR (s.revision::float8 = $1::float8 AND t.thing_id > $2::text)');
     assert.equal(keysetCondition(sort, ['x', 'a:b'], new SqlParams()), undefined);
     assert.equal(keysetCondition(sort, [3], new SqlParams()), undefined);
 
     const p2 = new SqlParams();
-    const byValue = compileSort([{ pointer: ['attributes', 'n'], direction: 'asc' }, { pointer: ['thingId'], direction: 'desc' }], p2, { thing: 't', valueTable: 'v' });
+    const byValue = compileSort([{ pointer: ['attributes', 'n'], direction: 'asc' }, { pointer: ['thingId'], direction: 'desc' }], p2, { thing: 't', snapshot: 's', valueTable: 'v' });
     assert.equal(byValue.joins.length, 1);
     assert.match(byValue.joins[0] as string, /LEFT JOIN LATERAL .* ORDER BY 1 ASC, 2 ASC, 3 ASC, 4 ASC LIMIT 1\) j0 ON TRUE/);
     assert.equal(byValue.keyColumns.length, 5);

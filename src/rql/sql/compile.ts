@@ -2,7 +2,7 @@ import type { Pointer } from '../../model/json-pointer.ts';
 import { isTimePlaceholder, type RqlFilter, type RqlProperty, type RqlSingleOp, type RqlValue } from '../ast.ts';
 import { resolveTimePlaceholder } from '../time-placeholder.ts';
 import { compactParams, SqlParams, type SqlFragment } from './params.ts';
-import { ALWAYS_VISIBLE, indexPathOf, KIND, THING_COLUMNS } from './paths.ts';
+import { ALWAYS_VISIBLE, indexPathOf, KIND, THING_COLUMNS, thingColumnSql, type RowAliases } from './paths.ts';
 
 // RQL filter -> SQL condition over the search index (see docs/search.md).
 //
@@ -19,9 +19,7 @@ import { ALWAYS_VISIBLE, indexPathOf, KIND, THING_COLUMNS } from './paths.ts';
 // `empty` is true where a field is absent, which a hidden field is, so in positive position it
 // restricts only the always visible fields.
 
-export interface RqlSqlOptions {
-  /** Alias of the per-thing table in the surrounding query. */
-  readonly thing: string;
+export interface RqlSqlOptions extends RowAliases {
   /** Qualified name of the value table. */
   readonly valueTable: string;
   /** The instant time placeholders resolve to. */
@@ -74,7 +72,7 @@ class Compiler {
     // A hidden field is absent, hence empty: only always visible fields restrict here.
     if (f.op === 'empty' && !exact) return TRUE;
     const column = field.length === 1 ? THING_COLUMNS[field[0] as string] : undefined;
-    if (column !== undefined) return this.column(f, `${this.o.thing}.${column.column}`, column.type);
+    if (column !== undefined) return this.column(f, thingColumnSql(column, this.o), column.type);
     if (field[0] === '_metadata') return polarity === 'positive' ? TRUE : FALSE;
     return this.values(f, field);
   }
