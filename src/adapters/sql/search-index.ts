@@ -171,18 +171,29 @@ export class SqlSearchIndex implements SearchIndex {
     }
     // Policies that may grant a subject READ: its own entries, or any policy importing
     // (transitively) one where the subject appears at all (imported entries and references).
+    // The page is chosen first, on the index tables alone (and the snapshot's revision and
+    // timestamps only when the filter or sort needs them); only its rows' documents are read.
+    const snapshotJoin = `JOIN ${this.store.snapshot} sn ON sn.entity_type = 'thing' AND sn.entity_id = (st.thing_id COLLATE "default")`;
+    const usesSnapshot = [...where, ...sort.select].some((x) => /\bsn\./.test(x));
+    const outerOrder: string[] = [];
+    let column = 0;
+    for (const key of sort.keys) for (let i = 0; i < key.exprs.length; i++) outerOrder.push(`c.${sort.keyColumns[column++] ?? ''} ${key.direction === 'asc' ? 'ASC' : 'DESC'}`);
     const text = `WITH RECURSIVE imp(policy_id) AS (
         SELECT i.policy_id FROM ${t.policyImport} i WHERE i.imported_id IN (SELECT policy_id FROM ${t.policySubject} WHERE subject = ANY(${subjects}))
         UNION SELECT i.policy_id FROM ${t.policyImport} i JOIN imp ON i.imported_id = imp.policy_id
       ), vis(policy_id) AS (
         SELECT policy_id FROM ${t.policySubject} WHERE subject = ANY(${subjects}) AND reads UNION SELECT policy_id FROM imp
       )
-      SELECT sn.entity_id, sn.revision, sn.created, sn.modified, sn.data, ${sort.select.join(', ')}
-      FROM ${t.thing} st ${sort.joins.join(' ')}
-      JOIN ${this.store.snapshot} sn ON sn.entity_type = 'thing' AND sn.entity_id = (st.thing_id COLLATE "default")
-      WHERE ${where.map((w) => `(${w})`).join(' AND ')}
-      ORDER BY ${sort.orderBy}
-      LIMIT ${params.add(q.limit, 'bigint')}`;
+      SELECT sn.entity_id, sn.revision, sn.created, sn.modified, sn.data, ${sort.keyColumns.map((k) => `c.${k}`).join(', ')}
+      FROM (
+        SELECT st.thing_id, ${sort.select.join(', ')}
+        FROM ${t.thing} st ${sort.joins.join(' ')} ${usesSnapshot ? snapshotJoin : ''}
+        WHERE ${where.map((w) => `(${w})`).join(' AND ')}
+        ORDER BY ${sort.orderBy}
+        LIMIT ${params.add(q.limit, 'bigint')}
+      ) c
+      JOIN ${this.store.snapshot} sn ON sn.entity_type = 'thing' AND sn.entity_id = (c.thing_id COLLATE "default")
+      ORDER BY ${outerOrder.join(', ')}`;
     const statement = compactParams(text, params.values);
     const rows = await this.client.query(statement.text, statement.values);
     return rows.map((r) => ({ entity: entityOf(r), key: sort.keyColumns.map((c) => keyValue(r[c])) }));

@@ -27,6 +27,7 @@ export function searchTables(store: StoreTables): SearchTables {
 // Text columns use the "C" collation: byte order for comparisons and sorting (as MongoDB, Ditto's
 // index), and LIKE prefixes can use the plain B-tree indexes. See docs/search.md for the design.
 export function searchDdl(t: SearchTables): string[] {
+  const schema = t.value.slice(0, t.value.lastIndexOf('.'));
   const name = (table: string, suffix: string): string => `${table.split('.').pop()?.replace(/"/g, '') ?? 'search'}_${suffix}`;
   return [
     `CREATE TABLE IF NOT EXISTS ${t.thing} (
@@ -46,9 +47,14 @@ export function searchDdl(t: SearchTables): string[] {
       n float8,
       b boolean)`,
     `CREATE INDEX IF NOT EXISTS ${name(t.value, 'thing')} ON ${t.value} (thing_id, gpath, fid)`,
-    `CREATE INDEX IF NOT EXISTS ${name(t.value, 'text')} ON ${t.value} (gpath, t, fid) WHERE t IS NOT NULL`,
-    `CREATE INDEX IF NOT EXISTS ${name(t.value, 'number')} ON ${t.value} (gpath, n, fid) WHERE n IS NOT NULL`,
-    `CREATE INDEX IF NOT EXISTS ${name(t.value, 'kind')} ON ${t.value} (gpath, kind, fid)`,
+    // The value indexes carry the kind and the thing ID, so a predicate's things come from the index
+    // alone (an index-only scan once the table is vacuumed) instead of one table page per match.
+    `DROP INDEX IF EXISTS ${schema}.${name(t.value, 'text')}`,
+    `DROP INDEX IF EXISTS ${schema}.${name(t.value, 'number')}`,
+    `DROP INDEX IF EXISTS ${schema}.${name(t.value, 'kind')}`,
+    `CREATE INDEX IF NOT EXISTS ${name(t.value, 'text_i')} ON ${t.value} (gpath, t, fid) INCLUDE (kind, thing_id) WHERE t IS NOT NULL`,
+    `CREATE INDEX IF NOT EXISTS ${name(t.value, 'number_i')} ON ${t.value} (gpath, n, fid) INCLUDE (kind, thing_id) WHERE n IS NOT NULL`,
+    `CREATE INDEX IF NOT EXISTS ${name(t.value, 'kind_i')} ON ${t.value} (gpath, kind, fid) INCLUDE (thing_id)`,
     // Values are strongly tied to their paths (a level is always near 87, a serial never is):
     // joint statistics let the planner estimate `gpath = $1 AND n > $2` instead of multiplying.
     `CREATE STATISTICS IF NOT EXISTS ${t.value.replace(/"?doppel_search_value"?$/, '"doppel_search_value_stats_n"')} (mcv) ON gpath, fid, n FROM ${t.value}`,
