@@ -50,7 +50,8 @@ export async function openStore(config: Config, logger: Logger): Promise<OpenedS
     logger.warn('the search index is off (DOPPEL_SEARCH_INDEX=false): searches answer 503 until a start with it on rebuilds it');
     search = { candidates: () => Promise.reject(new DittoError('gateway:service.unavailable')) };
   }
-  const committer = new GroupCommitter(store);
+  // PGlite has one connection: a second transaction in flight would only wait for it.
+  const committer = new GroupCommitter(store, { maxInFlight: config.postgresUrl === undefined ? 1 : config.postgresCommitsInFlight });
   // Queued writes are committed before the store goes away.
   const close = async (): Promise<void> => {
     await committer.close();
