@@ -120,8 +120,10 @@ export class GroupCommitter {
     const batch: Pending[] = [];
     const rest: Pending[] = [];
     const held = new Set<string>();
+    // Shared among the free slots, so that a burst keeps several transactions busy.
+    const size = Math.min(this.maxBatchSize, Math.ceil(this.queue.length / (this.maxInFlight - this.inFlight)));
     for (const p of this.queue) {
-      if (batch.length < this.maxBatchSize && !p.keys.some((k) => this.busy.has(k) || held.has(k))) batch.push(p);
+      if (batch.length < size && !p.keys.some((k) => this.busy.has(k) || held.has(k))) batch.push(p);
       else {
         rest.push(p);
         for (const k of p.keys) held.add(k);
