@@ -28,6 +28,7 @@ export function searchTables(store: StoreTables): SearchTables {
 // index), and LIKE prefixes can use the plain B-tree indexes. See docs/search.md for the design.
 export function searchDdl(t: SearchTables): string[] {
   const schema = t.value.slice(0, t.value.lastIndexOf('.'));
+  const stats = (suffix: string): string => `${schema}."doppel_search_value_stats_${suffix}"`;
   const name = (table: string, suffix: string): string => `${table.split('.').pop()?.replace(/"/g, '') ?? 'search'}_${suffix}`;
   return [
     `CREATE TABLE IF NOT EXISTS ${t.thing} (
@@ -52,13 +53,20 @@ export function searchDdl(t: SearchTables): string[] {
     `DROP INDEX IF EXISTS ${schema}.${name(t.value, 'text')}`,
     `DROP INDEX IF EXISTS ${schema}.${name(t.value, 'number')}`,
     `DROP INDEX IF EXISTS ${schema}.${name(t.value, 'kind')}`,
+    `DROP INDEX IF EXISTS ${schema}.${name(t.value, 'kind_i')}`,
     `CREATE INDEX IF NOT EXISTS ${name(t.value, 'text_i')} ON ${t.value} (gpath, t, fid) INCLUDE (kind, thing_id) WHERE t IS NOT NULL`,
     `CREATE INDEX IF NOT EXISTS ${name(t.value, 'number_i')} ON ${t.value} (gpath, n, fid) INCLUDE (kind, thing_id) WHERE n IS NOT NULL`,
-    `CREATE INDEX IF NOT EXISTS ${name(t.value, 'kind_i')} ON ${t.value} (gpath, kind, fid) INCLUDE (thing_id)`,
+    // Nulls and booleans only: strings, numbers and containers have their own index, and most rows
+    // are those. The boolean is a key column, so eq(x,true) reads only the matching entries.
+    `CREATE INDEX IF NOT EXISTS ${name(t.value, 'kind_nb')} ON ${t.value} (gpath, kind, fid, b) INCLUDE (thing_id) WHERE t IS NULL AND n IS NULL`,
     // Values are strongly tied to their paths (a level is always near 87, a serial never is):
     // joint statistics let the planner estimate `gpath = $1 AND n > $2` instead of multiplying.
-    `CREATE STATISTICS IF NOT EXISTS ${t.value.replace(/"?doppel_search_value"?$/, '"doppel_search_value_stats_n"')} (mcv) ON gpath, fid, n FROM ${t.value}`,
-    `CREATE STATISTICS IF NOT EXISTS ${t.value.replace(/"?doppel_search_value"?$/, '"doppel_search_value_stats_t"')} (mcv) ON gpath, fid, t FROM ${t.value}`,
+    // The kind is among the columns because every value condition names it too.
+    `DROP STATISTICS IF EXISTS ${stats('n')}`,
+    `DROP STATISTICS IF EXISTS ${stats('t')}`,
+    `CREATE STATISTICS IF NOT EXISTS ${stats('kn')} (mcv) ON gpath, fid, kind, n FROM ${t.value}`,
+    `CREATE STATISTICS IF NOT EXISTS ${stats('kt')} (mcv) ON gpath, fid, kind, t FROM ${t.value}`,
+    `CREATE STATISTICS IF NOT EXISTS ${stats('kb')} (mcv) ON gpath, fid, kind, b FROM ${t.value}`,
     `CREATE TABLE IF NOT EXISTS ${t.policySubject} (
       policy_id text COLLATE "C" NOT NULL,
       subject text COLLATE "C" NOT NULL,

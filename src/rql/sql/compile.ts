@@ -128,12 +128,12 @@ class Compiler {
     };
     switch (f.op) {
       case 'exists':
-        return rows(TRUE);
+        return rows(ANY_ROW);
       case 'empty':
         return TRUE;
       case 'like':
       case 'ilike':
-        return rows(combine([`v.kind = ${KIND.string}`, this.like(f.op, 'v.t', f.pattern)], 'AND'));
+        return rows(combine([`v.kind = ${KIND.string} AND v.t IS NOT NULL`, this.like(f.op, 'v.t', f.pattern)], 'AND'));
       case 'in': {
         const parts = f.values.map((v) => this.valueTest('eq', this.resolve(v)));
         const condition = combine(parts, 'OR');
@@ -142,7 +142,7 @@ class Compiler {
       case 'ne': {
         // Exists, and no value equals: exact on one path; with the wildcard a hidden feature
         // may hold the equal value, so only existence is required there.
-        const exists = rows(TRUE);
+        const exists = rows(ANY_ROW);
         if (path.fid === undefined) return exists;
         const equal = this.valueTest('eq', this.resolve(f.value));
         return equal === FALSE ? exists : `${exists} AND NOT ${rows(equal)}`;
@@ -163,7 +163,7 @@ class Compiler {
   /** The condition one value row must meet; values only ever compare with the same JSON type. */
   private valueTest(op: Exclude<RqlSingleOp, 'ne'>, v: Scalar | undefined): string {
     if (v === undefined) return FALSE;
-    if (v === null) return op === 'eq' ? `v.kind = ${KIND.null}` : FALSE;
+    if (v === null) return op === 'eq' ? `v.kind = ${KIND.null} AND ${NO_T_NO_N}` : FALSE;
     const sqlOp = SQL_OP[op];
     switch (typeof v) {
       case 'string':
@@ -171,7 +171,7 @@ class Compiler {
       case 'number':
         return `v.kind = ${KIND.number} AND v.n ${sqlOp} ${this.params.add(v, 'float8')}`;
       default:
-        return `v.kind = ${KIND.boolean} AND v.b ${sqlOp} ${this.params.add(v, 'boolean')}`;
+        return `v.kind = ${KIND.boolean} AND ${NO_T_NO_N} AND v.b ${sqlOp} ${this.params.add(v, 'boolean')}`;
     }
   }
 
@@ -202,6 +202,13 @@ class Compiler {
     return typeof r === 'string' && this.o.text !== undefined ? this.o.text(r) : r;
   }
 }
+
+// The value table has three partial indexes on the path: strings (t set), numbers and containers
+// (n set), and nulls and booleans (neither). Conditions name the partial index's predicate so
+// the planner may use it, and "any row at the path" is spelled out as the three cases, each
+// served by its own index.
+const NO_T_NO_N = 'v.t IS NULL AND v.n IS NULL';
+const ANY_ROW = `(v.t IS NOT NULL OR v.n IS NOT NULL OR (${NO_T_NO_N}))`;
 
 const SQL_OP: Readonly<Record<RqlSingleOp, string>> = { eq: '=', ne: '<>', gt: '>', ge: '>=', lt: '<', le: '<=' };
 
