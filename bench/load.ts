@@ -7,6 +7,8 @@ import { thingPath, type LoadResult, type LoadSpec } from './lib/load-spec.ts';
 import { runPacedLoad } from './lib/paced.ts';
 
 function randomPath(spec: LoadSpec): string {
+  const paths = spec.paths;
+  if (paths !== undefined && paths.length > 0) return paths[Math.floor(Math.random() * paths.length)] as string;
   return thingPath(spec.idPrefix, Math.floor(Math.random() * spec.idCount), spec.suffix);
 }
 

@@ -14,6 +14,7 @@ import { memoryScenario } from './scenarios/memory.ts';
 import type { BenchOptions } from './scenarios/options.ts';
 import { policyReadsScenario } from './scenarios/policy-reads.ts';
 import { readsScenario } from './scenarios/reads.ts';
+import { searchScenario } from './scenarios/search.ts';
 import { writesScenario } from './scenarios/writes.ts';
 
 const SCENARIOS = {
@@ -22,20 +23,26 @@ const SCENARIOS = {
   memory: memoryScenario,
   'policy-reads': policyReadsScenario,
   'live-messages': liveMessagesScenario,
+  search: searchScenario,
 } as const satisfies Record<string, (o: BenchOptions) => Promise<object>>;
 type Scenario = keyof typeof SCENARIOS;
 
 function usage(): string {
-  return `usage: npm run bench -- <reads|writes|memory|policy-reads|live-messages|all> [options]
-  --store pglite|postgres   writes and memory on one store only (default: both)
+  return `usage: npm run bench -- <reads|writes|memory|policy-reads|live-messages|search|all> [options]
+  --store pglite|postgres   writes, memory and search on one store only (default: both)
   --seconds N               length of each measured load phase (default 10)
   --rounds N                measured phases per target, median reported (default 3)
   --warmup N                unrecorded warm-up phase, seconds (default 3)
   --things N                things for reads and writes (default 10000); policy-reads: half each policy
   --memory-things N         things for memory (default 100000)
+  --search-things N         things for search (default 100000 on PGlite, 1000000 on PostgreSQL)
+  --search-reuse            search: generate into a kept schema doppel_bench_search_<N> (PostgreSQL) or
+                            directory <tmp>/doppel-bench-search-<N> (PGlite) and reuse it when present
   --postgres-url URL        default ${DEFAULT_POSTGRES_URL} (BENCH_POSTGRES_URL); loopback only
   --revision REV            measure a committed revision (git archive to a temporary directory)
                             instead of the working tree
+  --compare-index           writes: a second server with the search index off (DOPPEL_SEARCH_INDEX=false),
+                            rounds alternating, and the ratio of the two
   --cpu-prof                run the measured server under node --cpu-prof and summarise the profile
   --cpu-prof-dir DIR        where profiles go (default ${join(tmpdir(), 'doppel-bench-profiles')})
   --heap-snapshot           memory: end with a heap snapshot of the restarted server, summarised
@@ -66,6 +73,9 @@ function parse(argv: readonly string[]): { scenarios: Scenario[]; revision: stri
       'cpu-prof-dir': { type: 'string' },
       revision: { type: 'string' },
       'heap-snapshot': { type: 'boolean' },
+      'compare-index': { type: 'boolean' },
+      'search-things': { type: 'string' },
+      'search-reuse': { type: 'boolean' },
       'heap-snapshot-dir': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -92,6 +102,9 @@ function parse(argv: readonly string[]): { scenarios: Scenario[]; revision: stri
       memoryThings: positiveInt('memory-things', values['memory-things'], 100_000),
       stores,
       postgresUrl,
+      compareIndex: values['compare-index'] === true,
+      searchThings: values['search-things'] === undefined ? undefined : positiveInt('search-things', values['search-things'], 0),
+      searchReuse: values['search-reuse'] === true,
       cpuProfDir: profiling ? resolve(values['cpu-prof-dir'] ?? join(tmpdir(), 'doppel-bench-profiles')) : undefined,
       heapSnapshotDir: snapshotting ? resolve(values['heap-snapshot-dir'] ?? join(tmpdir(), 'doppel-bench-heap')) : undefined,
     },

@@ -17,6 +17,8 @@ export interface DoppelStartOptions {
   readonly cpuProfDir?: string | undefined;
   readonly nodeOptions?: readonly string[];
   readonly name?: string;
+  /** More settings for the server (e.g. DOPPEL_SEARCH_INDEX). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export function startDoppel(options: DoppelStartOptions): Promise<RunningServer> {
@@ -24,7 +26,7 @@ export function startDoppel(options: DoppelStartOptions): Promise<RunningServer>
   return spawnServer({
     name: options.name ?? 'doppel',
     args: [join('src', 'cli.ts')],
-    env: { DOPPEL_HOST: '127.0.0.1', DOPPEL_LOG_LEVEL: 'warn', ...options.store.env },
+    env: { DOPPEL_HOST: '127.0.0.1', DOPPEL_LOG_LEVEL: 'warn', ...options.store.env, ...options.env },
     nodeOptions: [...profiling, ...(options.nodeOptions ?? [])],
     cwd: options.serverDir,
   });

@@ -18,6 +18,8 @@ export interface LoadSpec {
   readonly idPrefix: string;
   readonly idCount: number;
   readonly suffix: string;
+  /** When given, each request takes one of these paths at random instead (idPrefix etc. unused). */
+  readonly paths?: readonly string[];
   /** PUT (and POST) bodies are a random integer (JSON), so every write changes the value. */
   readonly headers: Readonly<Record<string, string>>;
   readonly connections: number;

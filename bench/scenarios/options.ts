@@ -19,6 +19,12 @@ export interface BenchOptions {
   readonly server: ServerSource;
   /** When set, the measured Doppel runs under --cpu-prof and its profile is summarised. */
   readonly cpuProfDir: string | undefined;
+  /** Writes: also run a server with the search index off, rounds alternating, and report the ratio. */
+  readonly compareIndex: boolean;
+  /** Things for the search scenario; undefined: 100,000 on PGlite, 1,000,000 on PostgreSQL. */
+  readonly searchThings: number | undefined;
+  /** Search: keep the generated data in a named schema/directory and reuse it next time. */
+  readonly searchReuse: boolean;
   /** When set, the memory scenario ends with a heap snapshot of the restarted server, summarised. */
   readonly heapSnapshotDir: string | undefined;
 }

@@ -2,28 +2,54 @@
 // connections. Doppel answers only after the transaction holding the write committed; at the
 // end the stored revisions are summed to check that every 2xx really was committed.
 
-import { runLoadOn } from '../lib/children.ts';
+import { runLoadOn, type RunningServer } from '../lib/children.ts';
 import { createThings, ID_PREFIX, startDoppel } from '../lib/doppel.ts';
 import { DITTO_BASIC } from '../lib/http.ts';
 import type { LoadResult, LoadSpec } from '../lib/load-spec.ts';
 import { findProfile, printProfile, summariseProfile, type ProfileSummary } from '../lib/profile.ts';
-import { describeLoad, fmt, machine, printGoals, series, type Goal } from '../lib/report.ts';
-import { prepareStore, type StoreKind } from '../lib/stores.ts';
+import { describeLoad, fmt, machine, median, printGoals, series, type Goal } from '../lib/report.ts';
+import { prepareStore, type BenchStore, type StoreKind } from '../lib/stores.ts';
 import { SEED_CONCURRENCY, type BenchOptions } from './options.ts';
 
 export const WRITE_CONNECTIONS = 32;
 const GOAL_PER_SECOND: Readonly<Record<StoreKind, number>> = { pglite: 3_000, postgres: 5_000 };
 
-async function writesOn(kind: StoreKind, o: BenchOptions): Promise<{ result: object; goals: Goal[] }> {
+interface Target {
+  readonly label: string;
+  readonly indexed: boolean;
+  readonly store: BenchStore;
+  readonly doppel: RunningServer;
+  readonly all: LoadResult[];
+  readonly rounds: LoadResult[];
+}
+
+async function startTarget(kind: StoreKind, indexed: boolean, o: BenchOptions): Promise<Target> {
   const store = await prepareStore(kind, o.postgresUrl);
-  console.log(`writes on ${store.description}: ${fmt(o.things)} things`);
-  const doppel = await startDoppel({ store, serverDir: o.server.dir, cpuProfDir: o.cpuProfDir, name: `doppel-${kind}` });
+  const label = indexed ? kind : `${kind} without index`;
+  console.log(`writes on ${store.description}${indexed ? '' : ', search index off (DOPPEL_SEARCH_INDEX=false)'}: ${fmt(o.things)} things`);
+  const doppel = await startDoppel({
+    store,
+    serverDir: o.server.dir,
+    // Profile the indexed server only: that is the one whose write path matters.
+    cpuProfDir: indexed ? o.cpuProfDir : undefined,
+    name: `doppel-${kind}${indexed ? '' : '-unindexed'}`,
+    ...(indexed ? {} : { env: { DOPPEL_SEARCH_INDEX: 'false' } }),
+  });
   const createSeconds = await createThings(doppel.origin, o.things, SEED_CONCURRENCY);
   console.log(`  created ${fmt(o.things)} things in ${createSeconds.toFixed(1)} s (${fmt(o.things / createSeconds)}/s)`);
+  return { label, indexed, store, doppel, all: [], rounds: [] };
+}
 
-  const spec = (extra: Partial<LoadSpec> = {}): LoadSpec => ({
+async function writesOn(kind: StoreKind, o: BenchOptions): Promise<{ result: object; goals: Goal[] }> {
+  // With --compare-index a second server on a store of its own runs with the index off; the
+  // rounds alternate between the two, so other load on the machine hits both alike.
+  const targets = [await startTarget(kind, true, o)];
+  if (o.compareIndex) targets.push(await startTarget(kind, false, o));
+  const [main] = targets as [Target, ...Target[]];
+
+  const spec = (t: Target, extra: Partial<LoadSpec> = {}): LoadSpec => ({
     mode: 'max',
-    origin: doppel.origin,
+    origin: t.doppel.origin,
     method: 'PUT',
     idPrefix: ID_PREFIX,
     idCount: o.things,
@@ -33,46 +59,51 @@ async function writesOn(kind: StoreKind, o: BenchOptions): Promise<{ result: obj
     durationSeconds: o.seconds,
     ...extra,
   });
-  const all: LoadResult[] = [];
-  const run = async (s: LoadSpec): Promise<LoadResult> => {
-    const r = await runLoadOn(doppel, s);
-    all.push(r);
+  const run = async (t: Target, s: LoadSpec): Promise<LoadResult> => {
+    const r = await runLoadOn(t.doppel, s);
+    t.all.push(r);
     return r;
   };
 
-  await run(spec({ durationSeconds: o.warmupSeconds }));
-  const rounds: LoadResult[] = [];
+  for (const t of targets) await run(t, spec(t, { durationSeconds: o.warmupSeconds }));
   for (let i = 0; i < o.rounds; i++) {
-    const r = await run(spec());
-    rounds.push(r);
-    console.log(describeLoad(`${kind}, round ${i + 1}`, r));
+    for (const t of targets) {
+      const r = await run(t, spec(t));
+      t.rounds.push(r);
+      console.log(describeLoad(`${t.label}, round ${i + 1}`, r));
+    }
   }
-  const peak = series(rounds);
+  const peak = series(main.rounds);
   const rate = Math.max(1, Math.round(peak.medianOkPerSecond / 2));
   console.log(`  at half of the peak, ${fmt(rate)} writes/s:`);
-  const paced = await run(spec({ mode: 'paced', rate }));
+  const paced = await run(main, spec(main, { mode: 'paced', rate }));
   console.log(describeLoad(`${kind}, paced`, paced));
-  const bursty = await run(spec({ mode: 'autocannon-rate', rate }));
+  const bursty = await run(main, spec(main, { mode: 'autocannon-rate', rate }));
   console.log(describeLoad(`${kind}, autocannon overallRate`, bursty));
 
-  const memory = doppel.memory();
-  await doppel.stop();
+  const memory = main.doppel.memory();
+  for (const t of targets) await t.doppel.stop();
   let profile: ProfileSummary | undefined;
   if (o.cpuProfDir !== undefined) {
-    const file = await findProfile(o.cpuProfDir, doppel.pid);
+    const file = await findProfile(o.cpuProfDir, main.doppel.pid);
     if (file !== undefined) profile = await summariseProfile(file, 40);
   }
 
   // Each seeded thing has revision 1 and each acknowledged write adds one. The stored sum may be
   // higher by what was in flight when an autocannon phase stopped (committed, never counted: at
   // most one per connection and phase), never lower.
-  const acknowledged = all.reduce((n, r) => n + r.ok + (r.warmupOk ?? 0), 0);
-  const stored = await store.thingRevisions();
-  const storedWrites = stored.revisions - stored.things;
-  const lost = acknowledged - storedWrites;
-  const durability = { acknowledgedWrites: acknowledged, storedThings: stored.things, storedWrites, acknowledgedButMissing: Math.max(0, lost), storedButUnacknowledged: Math.max(0, -lost) };
-  console.log(`  durability: ${fmt(acknowledged)} acknowledged writes, ${fmt(storedWrites)} stored: ${lost > 0 ? `${lost} MISSING` : `none missing, ${-lost} in flight when a phase stopped`}`);
-  await store.dispose();
+  const durability: Record<string, object> = {};
+  let lost = 0;
+  for (const t of targets) {
+    const acknowledged = t.all.reduce((n, r) => n + r.ok + (r.warmupOk ?? 0), 0);
+    const stored = await t.store.thingRevisions();
+    const storedWrites = stored.revisions - stored.things;
+    const missing = acknowledged - storedWrites;
+    lost = Math.max(lost, missing);
+    durability[t.indexed ? 'indexed' : 'unindexed'] = { acknowledgedWrites: acknowledged, storedThings: stored.things, storedWrites, acknowledgedButMissing: Math.max(0, missing), storedButUnacknowledged: Math.max(0, -missing) };
+    console.log(`  durability (${t.label}): ${fmt(acknowledged)} acknowledged writes, ${fmt(storedWrites)} stored: ${missing > 0 ? `${missing} MISSING` : `none missing, ${-missing} in flight when a phase stopped`}`);
+    await t.store.dispose();
+  }
   if (profile !== undefined) printProfile(profile);
 
   const goal = GOAL_PER_SECOND[kind];
@@ -80,8 +111,21 @@ async function writesOn(kind: StoreKind, o: BenchOptions): Promise<{ result: obj
     { name: `writes per second, ${kind}`, goal: `>= ${fmt(goal)}/s`, measured: `${fmt(peak.medianOkPerSecond)}/s`, met: peak.medianOkPerSecond >= goal },
     { name: `acknowledged writes stored, ${kind}`, goal: 'all', measured: lost > 0 ? `${lost} missing` : 'all', met: lost <= 0 },
   ];
+  let unindexed: object | undefined;
+  const other = targets[1];
+  if (other !== undefined) {
+    const without = series(other.rounds);
+    // Paired by round: each indexed round against the unindexed round run right after it.
+    const ratios = main.rounds.map((r, i) => r.okPerSecond / Math.max(1, other.rounds[i]?.okPerSecond ?? 0));
+    const ratio = median(ratios);
+    const cpuWith = peak.medianServerCpuMicrosPerRequest;
+    const cpuWithout = without.medianServerCpuMicrosPerRequest;
+    console.log(`  with the index ${fmt(peak.medianOkPerSecond)}/s, without ${fmt(without.medianOkPerSecond)}/s: ${(ratio * 100).toFixed(1)} % (median of per-round ratios)${cpuWith !== undefined && cpuWithout !== undefined ? `; server CPU per write ${cpuWith} µs against ${cpuWithout} µs` : ''}`);
+    goals.push({ name: `writes with the index vs without, ${kind}`, goal: '>= 70 %', measured: `${(ratio * 100).toFixed(1)} %`, met: ratio >= 0.7 });
+    unindexed = { peak: without, ratioPerRound: ratios, medianRatio: ratio };
+  }
   return {
-    result: { store: kind, seeding: { createSeconds, createdPerSecond: Math.round(o.things / createSeconds) }, peak, halfRate: { rate, paced, autocannonRate: bursty }, durability, doppelMemoryAfter: memory, goals, ...(profile === undefined ? {} : { profile }) },
+    result: { store: kind, peak, halfRate: { rate, paced, autocannonRate: bursty }, durability, doppelMemoryAfter: memory, goals, ...(unindexed === undefined ? {} : { withoutIndex: unindexed }), ...(profile === undefined ? {} : { profile }) },
     goals,
   };
 }
@@ -102,7 +146,7 @@ export async function writesScenario(o: BenchOptions): Promise<object> {
     machine: started,
     revision: o.server.revision,
     loadAverageAtEnd: machine().loadAverage,
-    settings: { things: o.things, connections: WRITE_CONNECTIONS, seconds: o.seconds, rounds: o.rounds, authentication: 'Basic ditto:ditto', profiled: o.cpuProfDir !== undefined },
+    settings: { things: o.things, connections: WRITE_CONNECTIONS, seconds: o.seconds, rounds: o.rounds, authentication: 'Basic ditto:ditto', profiled: o.cpuProfDir !== undefined, compareIndex: o.compareIndex },
     stores: perStore,
     goals,
   };

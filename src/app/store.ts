@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { openPgliteClient } from '../adapters/pglite/index.ts';
 import { describeUrl, openPostgresClient } from '../adapters/postgres/index.ts';
 import { SqlSearchIndex, SqlStore, type SqlClient } from '../adapters/sql/index.ts';
+import { DittoError } from '../model/errors/index.ts';
 import type { SearchIndex } from '../ports/search.ts';
 import type { Store } from '../ports/store.ts';
 import { GroupCommitter } from '../services/persistence/index.ts';
@@ -36,14 +37,26 @@ export async function openStore(config: Config, logger: Logger): Promise<OpenedS
     description = `pglite ${dataDir ?? 'in memory'}`;
   }
   const store = await SqlStore.open(client, { schema, logger });
-  // Registered before the first commit: the index changes in the same transaction as the snapshots.
-  const search = await SqlSearchIndex.open(client, store.tables, schema, { onError: (err) => logger.warn({ err }, 'search index ANALYZE failed') });
-  store.addCommitHook(search.hook);
-  const committer = new GroupCommitter(store);
+  let search: SearchIndex;
+  let idle: () => Promise<void> = () => Promise.resolve();
+  if (config.searchIndex) {
+    // Registered before the first commit: the index changes in the same transaction as the snapshots.
+    const index = await SqlSearchIndex.open(client, store.tables, schema, { onError: (err) => logger.warn({ err }, 'search index ANALYZE failed') });
+    store.addCommitHook(index.hook);
+    search = index;
+    idle = () => index.idle();
+  } else {
+    await SqlSearchIndex.invalidate(client, store.tables, schema);
+    logger.warn('the search index is off (DOPPEL_SEARCH_INDEX=false): searches answer 503 until a start with it on rebuilds it');
+    const off = (): Promise<never> => Promise.reject(new DittoError('gateway:service.unavailable'));
+    search = { candidates: off, sortScopes: off };
+  }
+  // PGlite has one connection: a second transaction in flight would only wait for it.
+  const committer = new GroupCommitter(store, { maxInFlight: config.postgresUrl === undefined ? 1 : config.postgresCommitsInFlight });
   // Queued writes are committed before the store goes away.
   const close = async (): Promise<void> => {
     await committer.close();
-    await search.idle();
+    await idle();
     await store.close();
   };
   return { store, committer, search, description, close };

@@ -24,6 +24,11 @@ export interface EntityWrite {
   readonly event: JsonObject;
   /** The revision the writer read; the write fails with a conflict when the store holds another. 0 = absent. */
   readonly expectedRevision: number;
+  /**
+   * The state the writer read, when it has it (its revision is `expectedRevision`). Optional and
+   * never persisted: it lets commit hooks write only what changed (the search index).
+   */
+  readonly previous?: StoredEntity | undefined;
 }
 
 /** Writes that must succeed or fail together (e.g. a thing and its default policy). */

@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { openPgliteClient } from '../../src/adapters/pglite/index.ts';
-import { SqlSearchIndex, SqlStore } from '../../src/adapters/sql/index.ts';
-import type { JsonObject } from '../../src/model/json.ts';
+import fc from 'fast-check';
+import { SqlSearchIndex, SqlStore, type SqlClient } from '../../src/adapters/sql/index.ts';
+import { storable } from '../../src/adapters/sql/search-rows.ts';
+import type { JsonObject, JsonValue } from '../../src/model/json.ts';
+import { deleteAt, setAt } from '../../src/model/json-pointer.ts';
 import type { EntityWrite, StoredEntity } from '../../src/ports/store.ts';
 import { parseRqlFilter } from '../../src/rql/index.ts';
+import { indexRows } from '../../src/rql/sql/index.ts';
 
 const TS = '2025-01-01T00:00:00.000Z';
 const entity = (type: 'thing' | 'policy', id: string, revision: number, data: JsonObject, deleted = false): StoredEntity =>
@@ -52,6 +56,107 @@ describe('SQL search index', () => {
       await store.commit([[write(entity('policy', 'a:q', 1, { policyId: 'a:q', entries: {}, imports: { 'a:p': {} } })), write(entity('thing', 'a:imp', 1, { thingId: 'a:imp', policyId: 'a:q' }))]]);
       assert.deepEqual(await ids(index, 'exists(thingId)'), ['a:imp']);
       await index.idle();
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+/** The value rows the index holds, as comparable strings, per thing. */
+async function storedRows(client: { query: SqlClient['query'] }, index: SqlSearchIndex): Promise<string[]> {
+  const rows = await client.query(`SELECT thing_id, gpath, fid, kind, t, n, b FROM ${index.tables.value}`);
+  return rows.map((r) => JSON.stringify([r['thing_id'], r['gpath'], r['fid'], Number(r['kind']), r['t'], r['n'] === null ? null : Number(r['n']), r['b']])).sort();
+}
+
+/** The value rows a fresh index would hold for these things. */
+function rowsOf(things: ReadonlyMap<string, StoredEntity>): string[] {
+  return [...things.values()]
+    .filter((e) => !e.deleted)
+    .flatMap((e) => indexRows(e.data, storable).map((r) => JSON.stringify([e.id, r.p, r.f, r.k, r.t, r.n, r.b])))
+    .sort();
+}
+
+const keyArb = fc.constantFrom('a', 'b', 'x\u0000', 'x\uffff', 'lamp');
+const scalarArb = fc.oneof(fc.constant(null), fc.boolean(), fc.integer({ min: -2, max: 2 }), fc.constantFrom('s', 'u\u0000', 'u\uffff', "q'\"\\"));
+const { value: valueArb } = fc.letrec<{ value: JsonValue }>((tie) => ({
+  value: fc.oneof({ depthSize: 'small' }, scalarArb, fc.array(tie('value'), { maxLength: 3 }), fc.dictionary(keyArb, tie('value'), { maxKeys: 3 })),
+}));
+const editArb = fc.record({
+  thing: fc.integer({ min: 0, max: 3 }),
+  path: fc.tuple(fc.constantFrom('attributes', 'features', 'definition'), fc.array(keyArb, { minLength: 1, maxLength: 3 })).map(([r, p]) => [r, ...p]),
+  value: fc.option(valueArb, { nil: undefined }),
+  kind: fc.constantFrom('edit', 'edit', 'edit', 'delete', 'replace', 'policy'),
+  withPrevious: fc.constantFrom(true, true, true, false),
+});
+
+describe('SQL search index maintenance', () => {
+  test('writing only the changed rows leaves exactly the rows of the stored things (random edits, batched)', async () => {
+    const client = await openPgliteClient();
+    try {
+      const store = await SqlStore.open(client, { closeClient: false });
+      const index = await SqlSearchIndex.open(client, store.tables, 'public');
+      store.addCommitHook(index.hook);
+      await fc.assert(
+        fc.asyncProperty(fc.array(fc.array(editArb, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 6 }), async (rounds) => {
+          await client.query(`DELETE FROM ${index.tables.value}`);
+          await client.query(`DELETE FROM ${index.tables.thing}`);
+          await client.query(`DELETE FROM ${store.tables.snapshot}`);
+          await client.query(`DELETE FROM ${store.tables.journal}`);
+          const things = new Map<string, StoredEntity>();
+          for (const edits of rounds) {
+            // One commit call per round: the group committer's batches hold several writes of a thing.
+            const units: EntityWrite[][] = [];
+            for (const e of edits) {
+              const id = `a:t${e.thing}`;
+              const previous = things.get(id);
+              const revision = (previous?.revision ?? 0) + 1;
+              const base: JsonObject = previous === undefined || previous.deleted ? { thingId: id, policyId: 'a:p' } : previous.data;
+              let data: JsonObject = base;
+              if (e.kind === 'delete') data = {};
+              else if (e.kind === 'replace') data = { thingId: id, policyId: 'a:p', attributes: { r: e.value ?? null } };
+              else if (e.kind === 'policy') data = setAt(base, ['policyId'], base['policyId'] === 'a:p' ? 'a:q' : 'a:p');
+              else {
+                try {
+                  data = e.value === undefined ? deleteAt(base, e.path) : setAt(base, e.path, e.value);
+                } catch {
+                  data = base;
+                }
+              }
+              const next = entity('thing', id, revision, data, e.kind === 'delete');
+              units.push([{ ...write(next), ...(e.withPrevious && previous !== undefined ? { previous } : {}) }]);
+              things.set(id, next);
+            }
+            const outcomes = await store.commit(units);
+            assert.ok(outcomes.every((o) => o.ok), JSON.stringify(outcomes));
+          }
+          assert.deepEqual(await storedRows(client, index), rowsOf(things));
+          const docs = await client.query(`SELECT thing_id, policy_id FROM ${index.tables.thing} ORDER BY thing_id`);
+          const live = [...things.values()].filter((e) => !e.deleted).sort((a, b) => (a.id < b.id ? -1 : 1));
+          assert.deepEqual(docs.map((d) => [d['thing_id'], d['policy_id']]), live.map((e) => [e.id, e.data['policyId']]));
+        }),
+        { numRuns: 60 },
+      );
+      await index.idle();
+    } finally {
+      await client.close();
+    }
+  });
+
+  test('an index not kept while writes went on is rebuilt at the next open', async () => {
+    const client = await openPgliteClient();
+    try {
+      const store = await SqlStore.open(client, { closeClient: false });
+      const first = await SqlSearchIndex.open(client, store.tables, 'public');
+      const remove = store.addCommitHook(first.hook);
+      await store.commit([[write(entity('policy', 'a:p', 1, POLICY))], [write(entity('thing', 'a:1', 1, { thingId: 'a:1', policyId: 'a:p', attributes: { v: 1 } }))]]);
+      await first.idle();
+      remove();
+      await SqlSearchIndex.invalidate(client, store.tables, 'public');
+      // Written while the index is off: a change, a deletion and a new thing.
+      await store.commit([[write(entity('thing', 'a:1', 2, {}, true))], [write(entity('thing', 'a:2', 1, { thingId: 'a:2', policyId: 'a:p', attributes: { v: 2 } }))]]);
+      const second = await SqlSearchIndex.open(client, store.tables, 'public');
+      assert.deepEqual(await ids(second, 'exists(attributes/v)'), ['a:2']);
+      await second.idle();
     } finally {
       await client.close();
     }

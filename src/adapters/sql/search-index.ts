@@ -1,25 +1,28 @@
 import type { EntityWrite } from '../../ports/store.ts';
 import type { SearchCandidate, SearchCandidatesQuery, SearchIndex, SearchScopeQuery } from '../../ports/search.ts';
 import {
-  compactParams, compileSort, indexPathOf, indexRows, keysetCondition, KIND, rqlCondition, SqlParams, THING_COLUMNS, type SortScope,
+  compactParams, compileSort, indexPathOf, keysetCondition, KIND, rqlCondition, SqlParams, THING_COLUMNS, type SortScope,
 } from '../../rql/sql/index.ts';
 import type { SqlClient, SqlQueryable, SqlRow } from './client.ts';
 import { ensureSchema, type StoreTables } from './schema.ts';
+import { planThingRows, storable, type ThingIndexWrite } from './search-rows.ts';
 import { policyGrants, searchDdl, searchTables, type SearchTables } from './search-schema.ts';
 import { isJsonObject, type JsonObject } from '../../model/json.ts';
 
+/**
+ * What the rows of a thing look like (`indexRows`); an index built with another format is rebuilt
+ * at start. Change it with the rows, since writes delete old rows by recomputing them.
+ */
+const INDEX_FORMAT = '1';
 /** Index documents are sent to the database in chunks of this many things. */
 const REBUILD_BATCH = 500;
 /** Changed index rows, relative to the size at the last ANALYZE, that call for a new one. */
-const ANALYZE_FRACTION = 0.2;
+// An ANALYZE holds PGlite's only connection for a while (~0.3 s at 10,000 things), so writes wait
+// for it: it runs once as many rows changed as the table had, i.e. about each time the index
+// doubles while it grows, and rarely once its size is stable (value distributions of a stable
+// set of things drift slowly).
+const ANALYZE_FRACTION = 1;
 const ANALYZE_MIN_ROWS = 5_000;
-
-// PostgreSQL text holds neither U+0000 nor unpaired surrogates; the index stores them as U+FFFF
-// and U+FFFD (and the compiler's values go through the same mapping), which only ever widens a
-// match, never narrows it.
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
-const storable = (s: string): string =>
-  s.includes('\u0000') || /[\ud800-\udfff]/.test(s) ? s.replaceAll('\u0000', '\uffff').replace(LONE_SURROGATE, '\ufffd') : s;
 
 export interface SqlSearchIndexOptions {
   /** Told when a background ANALYZE fails (the index itself stays correct, only plans suffer). */
@@ -59,28 +62,25 @@ export class SqlSearchIndex implements SearchIndex {
     this.tables = tables;
     const t = tables;
     this.analyzeStatement = `ANALYZE ${t.thing}, ${t.value}, ${t.policySubject}, ${t.policyImport}`;
-    // One statement per commit round whatever its size. Only rows that changed are touched: a
-    // write usually changes one value of a thing, and each inserted row costs index insertions
-    // while an unchanged row costs nothing. (The DELETE does not see rows inserted by the same
-    // statement.)
-    // Plain equalities (the kind says which value column is set) so the planner can hash them.
-    const same = `r.i = o.thing_id AND r.p = o.gpath AND r.f = o.fid AND r.k = o.kind
-      AND coalesce(r.t, '') = coalesce(o.t, '') AND coalesce(r.n, 0) = coalesce(o.n, 0) AND coalesce(r.b, false) = coalesce(o.b, false)`;
-    this.writeThings = `WITH r AS (
-        SELECT * FROM json_to_recordset($4::text::json) AS r(i text, p text, f text, k smallint, t text, n float8, b boolean)
-      ), o AS MATERIALIZED (
-        SELECT v.ctid AS c, v.thing_id, v.gpath, v.fid, v.kind, v.t, v.n, v.b FROM ${t.value} v WHERE v.thing_id = ANY($1::text[])
-      ), gone AS MATERIALIZED (
-        SELECT o.* FROM o WHERE NOT EXISTS (SELECT 1 FROM r WHERE ${same})
-      ), d AS (
-        DELETE FROM ${t.value} v USING gone WHERE v.thing_id = gone.thing_id AND v.gpath = gone.gpath AND v.ctid = gone.c
-      ), dt AS (DELETE FROM ${t.thing} WHERE thing_id = ANY($1::text[]) AND NOT (thing_id = ANY($2::text[]))),
-      ut AS (INSERT INTO ${t.thing} (thing_id, namespace, policy_id, revision, created, modified)
-        SELECT * FROM json_to_recordset($3::text::json) AS x(thing_id text, namespace text, policy_id text, revision bigint, created text, modified text)
-        ON CONFLICT (thing_id) DO UPDATE SET namespace = excluded.namespace, policy_id = excluded.policy_id,
-          revision = excluded.revision, created = excluded.created, modified = excluded.modified)
+    // One statement per commit round whatever its size. A thing whose previous state the writer
+    // passed along (the usual case) has only its changed rows deleted ($2, matched on every column)
+    // and inserted ($5): a write usually changes one value, and each row costs index insertions.
+    // Any other thing has all its rows replaced ($1). The DELETEs do not see rows inserted by the
+    // same statement, and no row is deleted by both (a thing is in $1 or in $2, never both).
+    // The per-thing row is written only when it is new or its policy changed ($4), and deleted with
+    // its thing ($3).
+    this.writeThings = `WITH g AS (
+        SELECT * FROM json_to_recordset($2::text::json) AS g(i text, p text, f text, k smallint, t text, n float8, b boolean)
+      ), d AS (DELETE FROM ${t.value} WHERE thing_id = ANY($1::text[])
+      ), dg AS (
+        DELETE FROM ${t.value} v USING g WHERE v.thing_id = g.i AND v.gpath = g.p AND v.fid = g.f AND v.kind = g.k
+          AND v.t IS NOT DISTINCT FROM g.t AND v.n IS NOT DISTINCT FROM g.n AND v.b IS NOT DISTINCT FROM g.b
+      ), dt AS (DELETE FROM ${t.thing} WHERE thing_id = ANY($3::text[])
+      ), ut AS (INSERT INTO ${t.thing} (thing_id, namespace, policy_id)
+        SELECT * FROM json_to_recordset($4::text::json) AS x(thing_id text, namespace text, policy_id text)
+        ON CONFLICT (thing_id) DO UPDATE SET namespace = excluded.namespace, policy_id = excluded.policy_id)
       INSERT INTO ${t.value} (thing_id, gpath, fid, kind, t, n, b)
-        SELECT i, p, f, k, t, n, b FROM r WHERE NOT EXISTS (SELECT 1 FROM o WHERE ${same})`;
+        SELECT i, p, f, k, t, n, b FROM json_to_recordset($5::text::json) AS r(i text, p text, f text, k smallint, t text, n float8, b boolean)`;
     // Two statements: primary keys would clash if old rows were deleted by the same statement.
     this.clearPolicies = `WITH d AS (DELETE FROM ${t.policySubject} WHERE policy_id = ANY($1::text[]))
       DELETE FROM ${t.policyImport} WHERE policy_id = ANY($1::text[])`;
@@ -91,30 +91,28 @@ export class SqlSearchIndex implements SearchIndex {
         GROUP BY policy_id, subject`;
   }
 
+  /**
+   * For a store whose writes will not maintain the index (DOPPEL_SEARCH_INDEX=false): marks the
+   * index stale, so that the next `open` rebuilds it from the snapshots.
+   */
+  static async invalidate(client: SqlClient, store: StoreTables, schemaName: string): Promise<void> {
+    const tables = searchTables(store);
+    await ensureSchema(client, schemaName, searchDdl(tables));
+    await client.query(`DELETE FROM ${tables.meta} WHERE key = 'built'`);
+  }
+
   /** The commit hook: register with `SqlStore.addCommitHook`. */
   readonly hook = async (tx: SqlQueryable, writes: readonly EntityWrite[]): Promise<void> => {
-    await this.indexThings(tx, writes.filter((w) => w.entity.type === 'thing').map((w) => w.entity));
+    await this.indexThings(tx, writes.filter((w) => w.entity.type === 'thing'));
     await this.indexPolicies(tx, writes.filter((w) => w.entity.type === 'policy').map((w) => w.entity));
   };
 
-  private async indexThings(tx: SqlQueryable, things: readonly EntityWrite['entity'][]): Promise<void> {
-    if (things.length === 0) return;
-    const live = things.filter((e) => !e.deleted);
-    const docs = live.map((e) => {
-      const policyId = e.data['policyId'];
-      const colon = e.id.indexOf(':');
-      return {
-        thing_id: e.id,
-        namespace: colon < 0 ? '' : e.id.slice(0, colon),
-        policy_id: typeof policyId === 'string' ? policyId : null,
-        revision: e.revision,
-        created: e.created,
-        modified: e.modified,
-      };
-    });
-    const rows = live.flatMap((e) => indexRows(e.data).map((r) => ({ i: e.id, p: storable(r.p), f: storable(r.f), k: r.k, t: r.t === null ? null : storable(r.t), n: r.n, b: r.b })));
-    await tx.query(this.writeThings, [things.map((e) => e.id), live.map((e) => e.id), JSON.stringify(docs), JSON.stringify(rows)]);
-    this.noteChanges(rows.length + things.length);
+  private async indexThings(tx: SqlQueryable, writes: readonly ThingIndexWrite[]): Promise<void> {
+    if (writes.length === 0) return;
+    const plan = planThingRows(writes);
+    if (plan.changedRows === 0 && plan.docs.length === 0 && plan.gone.length === 0) return;
+    await tx.query(this.writeThings, [plan.replaced, JSON.stringify(plan.deleted), plan.gone, JSON.stringify(plan.docs), JSON.stringify(plan.inserted)]);
+    this.noteChanges(plan.changedRows);
   }
 
   /**
@@ -165,20 +163,30 @@ export class SqlSearchIndex implements SearchIndex {
     const t = this.tables;
     const params = new SqlParams();
     const scope = this.scope(q, params);
-    const sort = compileSort(q.sort, params, { thing: 'st', valueTable: t.value, text: storable, ...(q.hidden === undefined ? {} : { hidden: q.hidden }) });
+    const sort = compileSort(q.sort, params, { thing: 'st', snapshot: 'sn', valueTable: t.value, text: storable, ...(q.hidden === undefined ? {} : { hidden: q.hidden }) });
     const where = [...scope.where];
     if (q.after !== undefined) {
       const after = keysetCondition(sort, q.after.map((v) => (typeof v === 'string' ? storable(v) : v)), params);
       if (after === undefined) return [];
       where.push(after);
     }
+    // The page is chosen first, on the index tables alone (and the snapshot's revision and
+    // timestamps only when the filter or sort needs them); only its rows' documents are read.
+    const usesSnapshot = [...where, ...sort.select].some((x) => /\bsn\./.test(x));
+    const outerOrder: string[] = [];
+    let column = 0;
+    for (const key of sort.keys) for (let i = 0; i < key.exprs.length; i++) outerOrder.push(`c.${sort.keyColumns[column++] ?? ''} ${key.direction === 'asc' ? 'ASC' : 'DESC'}`);
     const text = `${scope.with}
-      SELECT sn.entity_id, sn.revision, sn.created, sn.modified, sn.data, ${sort.select.join(', ')}
-      FROM ${t.thing} st ${sort.joins.join(' ')}
-      JOIN ${this.store.snapshot} sn ON sn.entity_type = 'thing' AND sn.entity_id = (st.thing_id COLLATE "default")
-      WHERE ${where.map((w) => `(${w})`).join(' AND ')}
-      ORDER BY ${sort.orderBy}
-      LIMIT ${params.add(q.limit, 'bigint')}`;
+      SELECT sn.entity_id, sn.revision, sn.created, sn.modified, sn.data, ${sort.keyColumns.map((k) => `c.${k}`).join(', ')}
+      FROM (
+        SELECT st.thing_id, ${sort.select.join(', ')}
+        FROM ${t.thing} st ${sort.joins.join(' ')} ${usesSnapshot ? this.snapshotJoin() : ''}
+        WHERE ${where.map((w) => `(${w})`).join(' AND ')}
+        ORDER BY ${sort.orderBy}
+        LIMIT ${params.add(q.limit, 'bigint')}
+      ) c
+      JOIN ${this.store.snapshot} sn ON sn.entity_type = 'thing' AND sn.entity_id = (c.thing_id COLLATE "default")
+      ORDER BY ${outerOrder.join(', ')}`;
     const statement = compactParams(text, params.values);
     const rows = await this.client.query(statement.text, statement.values);
     return rows.map((r) => ({ entity: entityOf(r), key: sort.keyColumns.map((c) => keyValue(r[c])) }));
@@ -203,6 +211,7 @@ export class SqlSearchIndex implements SearchIndex {
         fid = params.add(storable(path.fid), 'text');
       }
     }
+    if (scope.where.some((w) => /\bsn\./.test(w))) from += ` ${this.snapshotJoin()}`;
     const text = `${scope.with}
       SELECT DISTINCT st.policy_id, st.namespace, ${fid} AS fid FROM ${from}
       WHERE ${scope.where.map((w) => `(${w})`).join(' AND ')}
@@ -212,6 +221,11 @@ export class SqlSearchIndex implements SearchIndex {
     return rows.map((r) => ({ policyId: String(r['policy_id']), namespace: String(r['namespace']), fid: String(r['fid']) }));
   }
 
+  /** The snapshot row of `st`'s thing, for filters and sorts on its revision and timestamps. */
+  private snapshotJoin(): string {
+    return `JOIN ${this.store.snapshot} sn ON sn.entity_type = 'thing' AND sn.entity_id = (st.thing_id COLLATE "default")`;
+  }
+
   /** The candidates of a query, whatever their order: visible policies, namespaces and the filter. */
   private scope(q: SearchScopeQuery, params: SqlParams): { with: string; where: string[] } {
     const t = this.tables;
@@ -219,7 +233,7 @@ export class SqlSearchIndex implements SearchIndex {
     const where: string[] = ['st.policy_id IN (SELECT policy_id FROM vis)'];
     if (q.namespaces !== undefined) where.push(`st.namespace = ANY(${params.add(q.namespaces.map(storable), 'text[]')})`);
     if (q.filter !== undefined) {
-      const condition = rqlCondition(q.filter, params, { thing: 'st', valueTable: t.value, now: q.now, text: storable });
+      const condition = rqlCondition(q.filter, params, { thing: 'st', snapshot: 'sn', valueTable: t.value, now: q.now, text: storable });
       if (condition !== 'TRUE') where.push(condition);
     }
     // Policies that may grant a subject READ: its own entries, or any policy importing
@@ -238,8 +252,13 @@ export class SqlSearchIndex implements SearchIndex {
     const t = this.tables;
     await this.client.transaction(async (tx) => {
       await tx.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`doppel-search-rebuild:${t.meta}`]);
-      const done = await tx.query(`SELECT 1 FROM ${t.meta} WHERE key = 'built'`);
-      if (done.length > 0) return;
+      const done = await tx.query(`SELECT value FROM ${t.meta} WHERE key = 'built'`);
+      if (done[0]?.['value'] === INDEX_FORMAT) return;
+      // Whatever is there is stale (written by another format, or before writes that skipped the index).
+      await tx.query(`DELETE FROM ${t.value}`);
+      await tx.query(`DELETE FROM ${t.thing}`);
+      await tx.query(`DELETE FROM ${t.policySubject}`);
+      await tx.query(`DELETE FROM ${t.policyImport}`);
       for (const type of ['policy', 'thing'] as const) {
         let after = '';
         for (;;) {
@@ -249,14 +268,14 @@ export class SqlSearchIndex implements SearchIndex {
             [type, after],
           );
           const entities = rows.map(entityOf);
-          if (type === 'thing') await this.indexThings(tx, entities);
+          if (type === 'thing') await this.indexThings(tx, entities.map((entity) => ({ entity })));
           else await this.indexPolicies(tx, entities);
           const last = entities[entities.length - 1];
           if (last === undefined || rows.length < REBUILD_BATCH) break;
           after = last.id;
         }
       }
-      await tx.query(`INSERT INTO ${t.meta} (key, value) VALUES ('built', $1) ON CONFLICT (key) DO NOTHING`, ['1']);
+      await tx.query(`INSERT INTO ${t.meta} (key, value) VALUES ('built', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, [INDEX_FORMAT]);
     });
   }
 }

@@ -2,7 +2,7 @@ import type { Pointer } from '../../model/json-pointer.ts';
 import { isTimePlaceholder, type RqlFilter, type RqlProperty, type RqlSingleOp, type RqlValue } from '../ast.ts';
 import { resolveTimePlaceholder } from '../time-placeholder.ts';
 import { compactParams, SqlParams, type SqlFragment } from './params.ts';
-import { ALWAYS_VISIBLE, indexPathOf, KIND, THING_COLUMNS } from './paths.ts';
+import { ALWAYS_VISIBLE, indexPathOf, KIND, THING_COLUMNS, thingColumnSql, type RowAliases } from './paths.ts';
 
 // RQL filter -> SQL condition over the search index (see docs/search.md).
 //
@@ -19,9 +19,7 @@ import { ALWAYS_VISIBLE, indexPathOf, KIND, THING_COLUMNS } from './paths.ts';
 // `empty` is true where a field is absent, which a hidden field is, so in positive position it
 // restricts only the always visible fields.
 
-export interface RqlSqlOptions {
-  /** Alias of the per-thing table in the surrounding query. */
-  readonly thing: string;
+export interface RqlSqlOptions extends RowAliases {
   /** Qualified name of the value table. */
   readonly valueTable: string;
   /** The instant time placeholders resolve to. */
@@ -74,7 +72,7 @@ class Compiler {
     // A hidden field is absent, hence empty: only always visible fields restrict here.
     if (f.op === 'empty' && !exact) return TRUE;
     const column = field.length === 1 ? THING_COLUMNS[field[0] as string] : undefined;
-    if (column !== undefined) return this.column(f, `${this.o.thing}.${column.column}`, column.type);
+    if (column !== undefined) return this.column(f, thingColumnSql(column, this.o), column.type);
     if (field[0] === '_metadata') return polarity === 'positive' ? TRUE : FALSE;
     return this.values(f, field);
   }
@@ -130,12 +128,12 @@ class Compiler {
     };
     switch (f.op) {
       case 'exists':
-        return rows(TRUE);
+        return rows(ANY_ROW);
       case 'empty':
         return TRUE;
       case 'like':
       case 'ilike':
-        return rows(combine([`v.kind = ${KIND.string}`, this.like(f.op, 'v.t', f.pattern)], 'AND'));
+        return rows(combine([`v.kind = ${KIND.string} AND v.t IS NOT NULL`, this.like(f.op, 'v.t', f.pattern)], 'AND'));
       case 'in': {
         const parts = f.values.map((v) => this.valueTest('eq', this.resolve(v)));
         const condition = combine(parts, 'OR');
@@ -144,7 +142,7 @@ class Compiler {
       case 'ne': {
         // Exists, and no value equals: exact on one path; with the wildcard a hidden feature
         // may hold the equal value, so only existence is required there.
-        const exists = rows(TRUE);
+        const exists = rows(ANY_ROW);
         if (path.fid === undefined) return exists;
         const equal = this.valueTest('eq', this.resolve(f.value));
         return equal === FALSE ? exists : `${exists} AND NOT ${rows(equal)}`;
@@ -165,7 +163,7 @@ class Compiler {
   /** The condition one value row must meet; values only ever compare with the same JSON type. */
   private valueTest(op: Exclude<RqlSingleOp, 'ne'>, v: Scalar | undefined): string {
     if (v === undefined) return FALSE;
-    if (v === null) return op === 'eq' ? `v.kind = ${KIND.null}` : FALSE;
+    if (v === null) return op === 'eq' ? `v.kind = ${KIND.null} AND ${NO_T_NO_N}` : FALSE;
     const sqlOp = SQL_OP[op];
     switch (typeof v) {
       case 'string':
@@ -173,7 +171,7 @@ class Compiler {
       case 'number':
         return `v.kind = ${KIND.number} AND v.n ${sqlOp} ${this.params.add(v, 'float8')}`;
       default:
-        return `v.kind = ${KIND.boolean} AND v.b ${sqlOp} ${this.params.add(v, 'boolean')}`;
+        return `v.kind = ${KIND.boolean} AND ${NO_T_NO_N} AND v.b ${sqlOp} ${this.params.add(v, 'boolean')}`;
     }
   }
 
@@ -204,6 +202,13 @@ class Compiler {
     return typeof r === 'string' && this.o.text !== undefined ? this.o.text(r) : r;
   }
 }
+
+// The value table has three partial indexes on the path: strings (t set), numbers and containers
+// (n set), and nulls and booleans (neither). Conditions name the partial index's predicate so
+// the planner may use it, and "any row at the path" is spelled out as the three cases, each
+// served by its own index.
+const NO_T_NO_N = 'v.t IS NULL AND v.n IS NULL';
+const ANY_ROW = `(v.t IS NOT NULL OR v.n IS NOT NULL OR (${NO_T_NO_N}))`;
 
 const SQL_OP: Readonly<Record<RqlSingleOp, string>> = { eq: '=', ne: '<>', gt: '>', ge: '>=', lt: '<', le: '<=' };
 

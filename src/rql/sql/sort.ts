@@ -1,6 +1,6 @@
 import type { Pointer } from '../../model/json-pointer.ts';
 import type { SqlParams } from './params.ts';
-import { indexPathOf, KIND, THING_COLUMNS } from './paths.ts';
+import { indexPathOf, KIND, THING_COLUMNS, thingColumnSql, type RowAliases } from './paths.ts';
 
 // sort(+a,-b) -> ORDER BY over the search index, plus the keyset condition that continues after
 // a given row (cursor paging). The thing ID always ends the order, so the order is total.
@@ -66,8 +66,7 @@ export interface CompiledSort {
 
 const RANK = `CASE x.kind WHEN ${KIND.null} THEN 1 WHEN ${KIND.number} THEN 2 WHEN ${KIND.string} THEN 3 ELSE 4 END`;
 
-export interface SortSqlOptions {
-  readonly thing: string;
+export interface SortSqlOptions extends RowAliases {
   readonly valueTable: string;
   /** Applied to paths, as the index applied it to the stored ones. */
   readonly text?: (s: string) => string;
@@ -112,7 +111,7 @@ export function compileSort(fields: readonly SortField[], params: SqlParams, o: 
     const column = name === undefined ? undefined : THING_COLUMNS[name];
     if (column !== undefined) {
       // int8 comes back as a string from some drivers; revisions fit a float8 exactly.
-      const c = `${o.thing}.${column.column}`;
+      const c = thingColumnSql(column, o);
       const hidden = o.hidden?.[i];
       // A policy ID the caller may not read sorts as a thing without one.
       const policy = hidden === undefined || hidden.length === 0 ? `coalesce(${c}, '')` : `CASE WHEN ${hiddenCondition(hidden, field.pointer, "''", o, params)} THEN '' ELSE coalesce(${c}, '') END`;

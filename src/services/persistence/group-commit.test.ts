@@ -67,6 +67,27 @@ void describe('GroupCommitter', () => {
     assert.deepEqual(store.batches, [['a'], ['b', 'c', 'd']]);
   });
 
+  void it('with maxInFlight 2 starts a second batch while one commits, but never two writes of one entity at once', async () => {
+    const store = new FakeStore();
+    const gc = new GroupCommitter(store, { maxInFlight: 2 });
+    store.held = true;
+    const first = gc.submit(unit('a'));
+    await tick();
+    const again = gc.submit(unit('a'));
+    const other = gc.submit(unit('b'));
+    const third = gc.submit(unit('c'));
+    await tick();
+    assert.deepEqual(store.batches, [['a'], ['b', 'c']], 'the second write of a waits for the first');
+    assert.equal(gc.stats().queued, 1);
+    const fourth = gc.submit(unit('d'));
+    await tick();
+    assert.equal(store.batches.length, 2, 'no third batch while two are in flight');
+    store.release();
+    await Promise.all([first, again, other, third, fourth]);
+    assert.deepEqual(store.batches, [['a'], ['b', 'c'], ['a', 'd']]);
+    await gc.close();
+  });
+
   void it('does not resolve before the store has committed', async () => {
     const store = new FakeStore();
     const gc = new GroupCommitter(store);

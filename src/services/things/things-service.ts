@@ -215,7 +215,7 @@ export class ThingsService {
       this.skipIfEqual(cmd, current, atRoot ? undefined : value);
       decision = decideModify(state, cmd, value, ctx);
     }
-    await this.commit([{ entity: decision.next, event: eventToJson(decision.event), expectedRevision: state.revision }]);
+    await this.commit([{ entity: decision.next, event: eventToJson(decision.event), expectedRevision: state.revision, previous: state }]);
     this.published(decision.next, decision.event, cmd, state);
     const next = decision.next;
     const tag = entityTag(cmd.path, next.revision, getAt(next.data, cmd.path));
@@ -289,7 +289,7 @@ export class ThingsService {
     const decision = decideModify(previous, { ...cmd, action: 'modify' }, plan.thing, { now: timestamp, maxThingBytes: this.options.maxThingBytes });
     const unit = [
       ...(plan.policyWrite === undefined ? [] : [plan.policyWrite]),
-      { entity: decision.next, event: eventToJson(decision.event), expectedRevision: previous?.revision ?? 0 },
+      { entity: decision.next, event: eventToJson(decision.event), expectedRevision: previous?.revision ?? 0, previous },
     ];
     await this.commit(unit);
     if (plan.policyWrite !== undefined) this.deps.policies.committed(plan.policyWrite.entity);
