@@ -78,14 +78,20 @@ export class WsLive implements AckDeclarer {
     return t.group === 'things' && (t.channel === 'live' || t.criterion === 'acks' || t.criterion === 'messages');
   }
 
+  isAnswer(env: Envelope): boolean {
+    return env.topic.criterion === 'acks' || env.topic.criterion === 'errors' || env.status !== undefined;
+  }
+
+  /** A response, live error or acknowledgements from this session's device, routed to whoever waits. */
+  answer(env: Envelope): void {
+    if (env.topic.criterion === 'acks') this.issueAcks(env);
+    else this.respond(env);
+  }
+
   async handle(env: Envelope): Promise<ProtocolAnswer> {
     const t = env.topic;
     const respond = env.headers['response-required'] !== 'false';
-    if (t.criterion === 'acks') {
-      this.issueAcks(env);
-      return undefined;
-    }
-    if (env.status !== undefined || t.criterion === 'errors') {
+    if (this.isAnswer(env)) {
       this.answer(env);
       return undefined;
     }
@@ -108,7 +114,7 @@ export class WsLive implements AckDeclarer {
   }
 
   /** A live response (or error) from this session's device: the first one goes back to the requester. */
-  private answer(env: Envelope): void {
+  private respond(env: Envelope): void {
     const correlationId = env.headers['correlation-id'];
     const replyTo = correlationId === undefined ? undefined : this.routes.lookup(correlationId, true);
     if (replyTo !== undefined) this.deps.router.replyLive(replyTo, env);
