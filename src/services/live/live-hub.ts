@@ -141,7 +141,14 @@ export class LiveHub {
    * `ditto-weak-ack: true`), so the requester does not wait for a signal that never comes.
    */
   twinEventDelivered(thingId: string, headers: DittoHeaders, delivered: ReadonlySet<string>): void {
-    const replyTo = headers[REPLY_HEADER];
+    this.weakAcks(thingId, 'twin', headers, headers[REPLY_HEADER], delivered);
+  }
+
+  /**
+   * Weak acknowledgements for the custom labels a signal requests whose declarer (a subscriber of
+   * this process) did not get it; the same for twin events and live signals.
+   */
+  private weakAcks(thingId: string, channel: 'twin' | 'live', headers: DittoHeaders, replyTo: string | undefined, delivered: ReadonlySet<string>): void {
     const requested = headers['requested-acks'];
     const bus = this.bus;
     if (replyTo === undefined || requested === undefined || bus === undefined || this.labels.size === 0) return;
@@ -157,7 +164,7 @@ export class LiveHub {
       const ack = ackToEnvelope({
         label,
         thingId,
-        channel: 'twin',
+        channel,
         status: 200,
         value: WEAK_ACK_PAYLOAD,
         headers: { 'correlation-id': headers['correlation-id'] ?? '', 'ditto-weak-ack': 'true' },
@@ -169,7 +176,7 @@ export class LiveHub {
   private onMessage(m: BusMessage): void {
     const env = envelopeFromBus(m.payload);
     const stream = env === undefined ? undefined : STREAM_OF[env.topic.criterion];
-    if (env === undefined || stream === undefined || this.streams[stream].size === 0) return;
+    if (env === undefined || stream === undefined || (this.streams[stream].size === 0 && this.labels.size === 0)) return;
     const thingId = topicEntityId(env.topic);
     const policyId = m.payload['policyId'];
     if (thingId === undefined || typeof policyId !== 'string') return;
@@ -192,6 +199,8 @@ export class LiveHub {
     const views = new Map<string, Delivery | null>();
     const pointer = stream === 'messages' ? messageResource(env.path) : parsePointer(env.path);
     if (pointer === undefined) return;
+    // [ditto: basic-acknowledgements] live signals may request custom labels too: declarers they do not reach answer weakly.
+    const delivered = replyTo !== undefined && env.headers['requested-acks'] !== undefined && this.labels.size > 0 ? new Set<string>() : undefined;
     for (const s of this.streams[stream]) {
       if (origin !== undefined && s.origin === origin) continue;
       const sub = s.subscription;
@@ -214,10 +223,12 @@ export class LiveHub {
       if (stream === 'liveEvents' && sub.filter !== undefined && !this.matches(sub, delivery)) continue;
       try {
         s.deliver(delivery);
+        if (s.origin !== undefined) delivered?.add(s.origin);
       } catch (err) {
         this.options.onError(err);
       }
     }
+    if (delivered !== undefined) this.weakAcks(thingId, 'live', env.headers, replyTo, delivered);
   }
 
   /** The signal as `subjects` may see it: whole, cut to the readable part of its value, or not at all. */

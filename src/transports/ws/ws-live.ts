@@ -69,7 +69,18 @@ export class WsLive implements AckDeclarer {
     const requested = headers?.['requested-acks'];
     const correlationId = headers?.['correlation-id'];
     if (replyTo === undefined || requested === undefined || correlationId === undefined || this.declared.size === 0) return;
-    if (parseRequestedAcks(requested).some((l) => this.declared.has(l))) this.routes.remember(correlationId, replyTo, timeoutOf(headers ?? {}, ACK_TIMEOUT_MS));
+    if (this.issuesAcksFor(headers ?? {})) this.routes.remember(correlationId, replyTo, timeoutOf(headers ?? {}, ACK_TIMEOUT_MS));
+  }
+
+  /** Whether a signal requests a label this session declared (it then may acknowledge the signal). */
+  private issuesAcksFor(headers: Readonly<Record<string, string>>): boolean {
+    const requested = headers['requested-acks'];
+    if (requested === undefined || this.declared.size === 0) return false;
+    try {
+      return parseRequestedAcks(requested).some((l) => this.declared.has(l));
+    } catch {
+      return false;
+    }
   }
 
   /** Whether a message from the client is live traffic: live commands, events, messages, their answers, acknowledgements. */
@@ -110,7 +121,7 @@ export class WsLive implements AckDeclarer {
   private deliver(d: LiveDelivery): void {
     if (!this.write(d.text())) return;
     const correlationId = d.envelope.headers['correlation-id'];
-    if (d.replyTo !== undefined && correlationId !== undefined) this.routes.remember(correlationId, d.replyTo, d.timeoutMs);
+    if (d.replyTo !== undefined && correlationId !== undefined) this.routes.remember(correlationId, d.replyTo, d.timeoutMs, this.issuesAcksFor(d.envelope.headers));
   }
 
   /** A live response (or error) from this session's device: the first one goes back to the requester. */
