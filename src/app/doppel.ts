@@ -89,7 +89,7 @@ export async function startDoppel(config: Config, logger: Logger): Promise<Doppe
     onError: (err) => logger.error({ err }, 'live reply failed'),
   });
   live.start();
-  const liveHub = new LiveHub({ enforcer, now, onError: (err) => logger.error({ err }, 'live delivery failed'), defaultTimeoutMs: config.liveTimeoutMs });
+  const liveHub = new LiveHub({ enforcer, loadThing: (id) => things.load(id), now, onError: (err) => logger.error({ err }, 'live delivery failed'), defaultTimeoutMs: config.liveTimeoutMs });
   liveHub.start(bus);
   const router = new SignalRouter(things, policies, search, live);
   const notifications = new NotificationHub(

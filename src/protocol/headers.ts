@@ -144,8 +144,10 @@ export function headersFromJson(json: JsonObject): DittoHeaders {
 
 /** [ditto: DittoAckRequestsFilter] `requested-acks` without Ditto's built-in labels; undefined drops it. */
 function externalAckRequests(value: string): JsonValue | undefined {
-  const parsed = parseJsonText(value);
-  if (!Array.isArray(parsed)) return undefined;
+  // A JSON array, or the comma-separated list an HTTP request may give.
+  const json = parseJsonText(value);
+  const parsed = Array.isArray(json) ? json : json === undefined && value.trim() !== '' ? value.split(',').map((l) => l.trim()) : undefined;
+  if (parsed === undefined) return undefined;
   const kept = parsed.filter((l) => typeof l === 'string' && l !== '' && !BUILT_IN_ACKS.has(l));
   return kept.length === 0 && parsed.length > 0 ? undefined : kept;
 }

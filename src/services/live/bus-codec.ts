@@ -1,5 +1,5 @@
 import { isJsonObject, type JsonObject } from '../../model/json.ts';
-import { envelopeToJson, parseEnvelope, type Envelope } from '../../protocol/index.ts';
+import { envelopeToJson, normalizePath, parseEnvelope, type Envelope } from '../../protocol/index.ts';
 import type { DittoHeaders } from '../../signals/index.ts';
 
 /**
@@ -31,15 +31,28 @@ export function replySubject(processId: string): string {
 /** [ditto: DittoHeaderDefinition DITTO_ACKREGATOR_ADDRESS] Where responses and acknowledgements of a signal go. */
 export const REPLY_HEADER = 'ditto-ackgregator-address';
 
+/**
+ * The envelope a payload built in this process came from, under a symbol key (JSON and
+ * `Object.entries` do not see it). An in-process bus hands the payload object itself to the
+ * receivers, which then take the envelope instead of parsing the JSON again; a payload that
+ * crossed a process boundary is a new object and is parsed. Payloads are never changed once
+ * published, so the two stay equal.
+ */
+const DECODED = Symbol('envelope');
+type WithEnvelope = JsonObject & { [DECODED]?: Envelope };
+
 export function envelopeToBus(env: Envelope, policyId?: string): JsonObject {
   const json = envelopeToJson({ ...env, headers: {} });
   json['headers'] = { ...env.headers };
   if (policyId !== undefined) json['policyId'] = policyId;
+  (json as WithEnvelope)[DECODED] = { ...env, path: normalizePath(env.path) };
   return json;
 }
 
 /** The envelope of a bus payload, internal headers kept; undefined for anything else. */
 export function envelopeFromBus(payload: JsonObject): Envelope | undefined {
+  const known = (payload as WithEnvelope)[DECODED];
+  if (known !== undefined) return known;
   const raw = payload['headers'];
   if (!isJsonObject(raw)) return undefined;
   try {

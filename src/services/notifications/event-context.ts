@@ -71,6 +71,27 @@ class Notification implements EventNotification {
 const PLACEHOLDER_SEGMENT = /^\{\{\s*([a-z-]+):([\w-]+)\s*\}\}$/;
 
 /**
+ * [ditto: basic-enrichment placeholders] An enrichment selector for one signal:
+ * `features/{{ feature:id }}/...` and the like resolved; pointers whose placeholders resolve to
+ * nothing are left out, and undefined when none is left.
+ */
+export function resolveFieldSelector(selector: FieldSelector, resolve: (prefix: string, name: string) => string | undefined): FieldSelector | undefined {
+  if (!selector.text.includes('{{')) return selector;
+  const pointers: Pointer[] = [];
+  for (const p of selector.pointers) {
+    const out: string[] = [];
+    for (const segment of p) {
+      const m = PLACEHOLDER_SEGMENT.exec(segment);
+      const v = m === null ? segment : resolve(m[1] ?? '', m[2] ?? '');
+      if (v === undefined || v === FEATURE_ID_WILDCARD) break;
+      out.push(v);
+    }
+    if (out.length === p.length) pointers.push(out);
+  }
+  return pointers.length === 0 ? undefined : fieldSelectorOf(pointers);
+}
+
+/**
  * Everything computed about one event for its subscribers, each piece once: the READ-filtered
  * view per subject group, then per group and subscription the enrichment and the filter verdict.
  */
@@ -155,27 +176,10 @@ export class EventContext {
       view.readable = readable === undefined || state === undefined ? null : withSpecialFields(readable, state);
     }
     if (view.readable === null) return undefined;
-    const resolved = this.resolveSelector(selector);
+    const resolved = resolveFieldSelector(selector, this.resolve);
     if (resolved === undefined) return undefined;
     const extra = applyFieldSelector(view.readable, resolved);
     return isEmptyObject(extra) ? undefined : extra;
-  }
-
-  /** [ditto: basic-enrichment placeholders] `features/{{ feature:id }}/...` and the like, per event. */
-  private resolveSelector(selector: FieldSelector): FieldSelector | undefined {
-    if (!selector.text.includes('{{')) return selector;
-    const pointers: Pointer[] = [];
-    for (const p of selector.pointers) {
-      const out: string[] = [];
-      for (const segment of p) {
-        const m = PLACEHOLDER_SEGMENT.exec(segment);
-        const v = m === null ? segment : this.resolve(m[1] ?? '', m[2] ?? '');
-        if (v === undefined || v === FEATURE_ID_WILDCARD) break;
-        out.push(v);
-      }
-      if (out.length === p.length) pointers.push(out);
-    }
-    return pointers.length === 0 ? undefined : fieldSelectorOf(pointers);
   }
 
   private readonly now = (): Date => {

@@ -3,6 +3,7 @@
 export { NotificationHub } from './notification-hub.ts';
 export type { EventSubscriber, NotificationSources, NotificationHubOptions, NotificationStats } from './notification-hub.ts';
 export type { EventNotification } from './event-context.ts';
+export { resolveFieldSelector } from './event-context.ts';
 export { compileSubscription, parseThingFieldSelector } from './event-subscription.ts';
 export type { EventSubscription, FilterScope, SubscriptionRequest } from './event-subscription.ts';
 export { changedThing, mergeObjects } from './event-thing.ts';

@@ -41,6 +41,10 @@ export interface ProtocolClient {
 
 export interface LiveClient {
   handles(env: Envelope): boolean;
+  /** Whether `env` answers a live signal (a response, a live error, acknowledgements): taken at once by `answer`. */
+  isAnswer(env: Envelope): boolean;
+  /** Routes an answer to whoever waits for it; throws a DittoError for answers the client may not give. */
+  answer(env: Envelope): void;
   handle(env: Envelope): Promise<ProtocolAnswer>;
 }
 
@@ -80,6 +84,16 @@ export function prepareProtocolMessage(text: string, client: ProtocolClient, rou
     } catch (e) {
       if (!isDittoError(e)) throw e;
       return { kind: 'answer', answer: errorText(e, env.topic, headers) };
+    }
+    if (live.isAnswer(env)) {
+      // Answers only pass on to whoever waits: nothing to queue, nothing to await.
+      try {
+        live.answer({ ...env, headers });
+        return { kind: 'answer', answer: undefined };
+      } catch (e) {
+        if (!isDittoError(e)) throw e;
+        return { kind: 'answer', answer: respond ? errorText(e, env.topic, headers) : undefined };
+      }
     }
     const execute = async (): Promise<ProtocolAnswer> => {
       try {

@@ -59,6 +59,8 @@ export async function handleMessage(api: ApiRequest, reply: FastifyReply, deps: 
   const bytes = Buffer.isBuffer(api.body) ? api.body : Buffer.from(typeof api.body === 'string' ? api.body : '', 'utf8');
   checkPayloadSize(bytes.length, deps.config.maxMessagePayloadBytes);
   const wait = timeoutMs(api, deps, route.claim ? CLAIM_TIMEOUT_MS : deps.config.liveTimeoutMs);
+  // timeout=0 only means "no response" for messages; it still cannot wait for acknowledgements.
+  if (wait === 0 && customLabels(api).length > 0) throw zeroTimeoutError(api);
   const contentType = api.contentType ?? 'application/octet-stream';
   const value = payloadToValue(bytes, contentType, deps.config.maxJsonDepth);
   const { namespace, name } = topicPartsOf(id);
@@ -71,7 +73,7 @@ export async function handleMessage(api: ApiRequest, reply: FastifyReply, deps: 
     ...(value === undefined ? {} : { value }),
   };
   const outcome = await deps.router.dispatchLive({ envelope, auth: api.auth, timeoutMs: wait });
-  return sendOutcome(reply, outcome, 'message');
+  return sendOutcome(reply, outcome, 'message', api);
 }
 
 /** A thing route with `channel=live`: the command goes to the device; its answer, READ-filtered, comes back. */
@@ -79,7 +81,7 @@ export async function handleLiveCommand(cmd: ThingCommand, api: ApiRequest, repl
   const wait = timeoutMs(api, deps, deps.config.liveTimeoutMs);
   checkZeroTimeout(api, wait);
   const outcome = await deps.router.dispatchLive({ envelope: thingCommandToEnvelope({ ...cmd, channel: 'live' }), auth: api.auth, timeoutMs: wait });
-  return sendOutcome(reply, outcome, 'command');
+  return sendOutcome(reply, outcome, 'command', api);
 }
 
 /**
@@ -97,7 +99,7 @@ export async function handleSmartRetrieve(cmd: ThingCommand, api: ApiRequest, re
   if (matched) {
     const wait = timeoutMs(api, deps, deps.config.liveTimeoutMs);
     const outcome = await deps.router.dispatchLive({ envelope: thingCommandToEnvelope({ ...cmd, channel: 'live' }), auth: api.auth, timeoutMs: wait });
-    if (outcome.response !== undefined || strategy === 'fail') return sendOutcome(reply.header('channel', 'live'), outcome, 'command');
+    if (outcome.response !== undefined || strategy === 'fail') return sendOutcome(reply.header('channel', 'live'), outcome, 'command', api);
   }
   const result = await deps.router.dispatchThingCommand({ ...cmd, channel: 'twin' });
   return sendResult(reply.header('channel', 'twin'), result, undefined);
@@ -132,9 +134,17 @@ export async function handleAckedCommand(cmd: ThingCommand, labels: readonly str
 function checkZeroTimeout(api: ApiRequest, wait: number): void {
   if (wait !== 0) return;
   const acks = api.headers['requested-acks'];
-  if (api.headers['response-required'] !== 'false' || (acks !== undefined && parseRequestedAcks(acks).length > 0)) {
-    throw new DittoError('header.invalid', { header: 'timeout', value: api.headers['timeout'] ?? '0', type: 'timeout above 0 when a response or acknowledgements are required' });
-  }
+  if (api.headers['response-required'] !== 'false' || (acks !== undefined && parseRequestedAcks(acks).length > 0)) throw zeroTimeoutError(api);
+}
+
+function zeroTimeoutError(api: ApiRequest): DittoError {
+  return new DittoError('header.invalid', { header: 'timeout', value: api.headers['timeout'] ?? '0', type: 'timeout above 0 when a response or acknowledgements are required' });
+}
+
+/** The requested labels other than `live-response`. */
+function customLabels(api: ApiRequest): string[] {
+  const text = api.headers['requested-acks'];
+  return text === undefined ? [] : parseRequestedAcks(text).filter((l) => l !== LIVE_RESPONSE);
 }
 
 export function sendResult(reply: FastifyReply, result: ThingCommandResult, location: string | undefined): FastifyReply {
@@ -144,8 +154,9 @@ export function sendResult(reply: FastifyReply, result: ThingCommandResult, loca
   return reply.code(result.status).type('application/json').send(JSON.stringify(result.value));
 }
 
-function sendOutcome(reply: FastifyReply, outcome: LiveOutcome, kind: 'message' | 'command'): FastifyReply {
-  if (outcome.accepted) return reply.code(202).send();
+function sendOutcome(reply: FastifyReply, outcome: LiveOutcome, kind: 'message' | 'command', api: ApiRequest): FastifyReply {
+  // [ditto: basic-acknowledgements] without a required response, acknowledgements are waited for, then 202.
+  if (outcome.accepted || api.headers['response-required'] === 'false') return reply.code(202).send();
   const onlyResponse = outcome.labels.length === 1 && outcome.labels[0] === LIVE_RESPONSE;
   if (onlyResponse && outcome.response !== undefined) return sendResponse(reply, outcome.response, kind);
   return sendAcks(reply, outcome.acks);

@@ -69,7 +69,18 @@ export class WsLive implements AckDeclarer {
     const requested = headers?.['requested-acks'];
     const correlationId = headers?.['correlation-id'];
     if (replyTo === undefined || requested === undefined || correlationId === undefined || this.declared.size === 0) return;
-    if (parseRequestedAcks(requested).some((l) => this.declared.has(l))) this.routes.remember(correlationId, replyTo, timeoutOf(headers ?? {}, ACK_TIMEOUT_MS));
+    if (this.issuesAcksFor(headers ?? {})) this.routes.remember(correlationId, replyTo, timeoutOf(headers ?? {}, ACK_TIMEOUT_MS));
+  }
+
+  /** Whether a signal requests a label this session declared (it then may acknowledge the signal). */
+  private issuesAcksFor(headers: Readonly<Record<string, string>>): boolean {
+    const requested = headers['requested-acks'];
+    if (requested === undefined || this.declared.size === 0) return false;
+    try {
+      return parseRequestedAcks(requested).some((l) => this.declared.has(l));
+    } catch {
+      return false;
+    }
   }
 
   /** Whether a message from the client is live traffic: live commands, events, messages, their answers, acknowledgements. */
@@ -78,14 +89,20 @@ export class WsLive implements AckDeclarer {
     return t.group === 'things' && (t.channel === 'live' || t.criterion === 'acks' || t.criterion === 'messages');
   }
 
+  isAnswer(env: Envelope): boolean {
+    return env.topic.criterion === 'acks' || env.topic.criterion === 'errors' || env.status !== undefined;
+  }
+
+  /** A response, live error or acknowledgements from this session's device, routed to whoever waits. */
+  answer(env: Envelope): void {
+    if (env.topic.criterion === 'acks') this.issueAcks(env);
+    else this.respond(env);
+  }
+
   async handle(env: Envelope): Promise<ProtocolAnswer> {
     const t = env.topic;
     const respond = env.headers['response-required'] !== 'false';
-    if (t.criterion === 'acks') {
-      this.issueAcks(env);
-      return undefined;
-    }
-    if (env.status !== undefined || t.criterion === 'errors') {
+    if (this.isAnswer(env)) {
       this.answer(env);
       return undefined;
     }
@@ -104,11 +121,11 @@ export class WsLive implements AckDeclarer {
   private deliver(d: LiveDelivery): void {
     if (!this.write(d.text())) return;
     const correlationId = d.envelope.headers['correlation-id'];
-    if (d.replyTo !== undefined && correlationId !== undefined) this.routes.remember(correlationId, d.replyTo, d.timeoutMs);
+    if (d.replyTo !== undefined && correlationId !== undefined) this.routes.remember(correlationId, d.replyTo, d.timeoutMs, this.issuesAcksFor(d.envelope.headers));
   }
 
   /** A live response (or error) from this session's device: the first one goes back to the requester. */
-  private answer(env: Envelope): void {
+  private respond(env: Envelope): void {
     const correlationId = env.headers['correlation-id'];
     const replyTo = correlationId === undefined ? undefined : this.routes.lookup(correlationId, true);
     if (replyTo !== undefined) this.deps.router.replyLive(replyTo, env);
