@@ -233,6 +233,26 @@ describe('messages sent over the WebSocket', () => {
     assert.equal((await slow).value, 'late');
   });
 
+  test('payloads over 250 kB sent over the socket → 413 messages:payload.toolarge, and nothing is delivered', async () => {
+    const id = await thing();
+    const app = await device();
+    const dev = await WsClient.open(wsUrl(api.url));
+    open.push(dev);
+    const [ns, name] = id.split(':');
+    const r = await dev.request({ topic: `${ns}/${name}/things/live/messages/big`, path: '/outbox/messages/big', value: 'x'.repeat(300_000), headers: { 'content-type': 'text/plain', timeout: '2s' } });
+    assert.equal(r.status, 413);
+    assert.equal((r.value as { error: string }).error, 'messages:payload.toolarge');
+    // A device's response is a message too.
+    const sending = api.call('POST', `/api/2/things/${id}/inbox/messages/ask?timeout=3`, { body: 1 });
+    const m = await app.next(isMessage);
+    app.send({ topic: m.topic, path: m.path, status: 200, value: 'y'.repeat(300_000), headers: { 'content-type': 'text/plain', 'correlation-id': m.headers['correlation-id'] } });
+    const refused = await app.next((x) => x.topic.endsWith('/things/live/errors'));
+    assert.equal(refused.status, 413);
+    assert.equal((await sending).status, 408);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.deepEqual(app.inbox.drain(), []);
+  });
+
   test('the sender does not get its own message back; without a receiver it gets a 408 error', async () => {
     const id = await thing();
     const alone = await device();

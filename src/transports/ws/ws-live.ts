@@ -7,6 +7,7 @@ import { REPLY_HEADER, ReplyRoutes, timeoutOf, type AckDeclarer, type LiveDelive
 import type { EventNotification, EventSubscription } from '../../services/notifications/index.ts';
 import type { SignalRouter } from '../../services/signal-router.ts';
 import type { AuthContext } from '../../signals/index.ts';
+import { checkPayloadSize, valueToPayload } from '../common/message-payload.ts';
 import type { ProtocolAnswer } from '../common/protocol-dispatch.ts';
 
 /** Answers a session routes back at once; beyond it the oldest route is forgotten. */
@@ -18,6 +19,8 @@ export interface WsLiveDeps {
   readonly hub: LiveHub;
   readonly router: SignalRouter;
   readonly defaultTimeoutMs: number;
+  /** [ditto: ditto-limits.conf messages max-size] Largest message payload, as over HTTP. */
+  readonly maxMessagePayloadBytes: number;
 }
 
 /**
@@ -81,6 +84,8 @@ export class WsLive implements AckDeclarer {
   async handle(env: Envelope): Promise<ProtocolAnswer> {
     const t = env.topic;
     const respond = env.headers['response-required'] !== 'false';
+    // A message (or a device's response to one) is held to the size HTTP holds it to.
+    if (t.criterion === 'messages') checkPayloadSize(valueToPayload(env.value, env.headers['content-type']).length, this.deps.maxMessagePayloadBytes);
     if (t.criterion === 'acks') {
       this.issueAcks(env);
       return undefined;

@@ -33,6 +33,8 @@ export interface WebSocketConfig {
   readonly search: SearchSubscriptionsConfig;
   /** How long live commands and messages sent over the socket wait for a response without a timeout header. */
   readonly liveTimeoutMs?: number;
+  /** Largest message payload sent over the socket (larger ones answer 413); 250 kB by default. */
+  readonly maxMessagePayloadBytes?: number;
 }
 
 export interface WebSocketDeps {
@@ -119,6 +121,7 @@ export class WsSession {
       hub: deps.live,
       router: deps.router,
       defaultTimeoutMs: deps.config.liveTimeoutMs ?? 10_000,
+      maxMessagePayloadBytes: deps.config.maxMessagePayloadBytes ?? 256_000,
     }, (text) => this.writeLive(text));
     this.client = {
       auth: { subjects: this.subjects },
