@@ -129,6 +129,19 @@ describe('messages from HTTP to WebSocket receivers', () => {
     assert.deepEqual(f.json, { teapot: true });
   });
 
+  test('a response with an informational (1xx) status is refused to the device; the sender is not answered with it', async () => {
+    const id = await thing();
+    const d = await device();
+    const sending = api.call('POST', `/api/2/things/${id}/inbox/messages/early?timeout=2`, { body: 1 });
+    await answer(d, 101, 'switching');
+    const refused = await d.next((m) => m.topic.endsWith('/things/live/errors'));
+    assert.equal(refused.status, 422);
+    assert.equal((refused.value as { error: string }).error, 'protocoladapter:illegal.adaptable');
+    const r = await sending;
+    assert.equal(r.status, 408);
+    assert.equal(errorOf(r), 'acknowledgement:request.timeout');
+  });
+
   test('payloads over 250 kB → 413 messages:payload.toolarge', async () => {
     const id = await thing();
     const r = await api.call('POST', `/api/2/things/${id}/inbox/messages/big`, { raw: 'x'.repeat(256_001), headers: { 'content-type': 'text/plain' } });

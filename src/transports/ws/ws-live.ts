@@ -91,6 +91,7 @@ export class WsLive implements AckDeclarer {
       return undefined;
     }
     if (env.status !== undefined || t.criterion === 'errors') {
+      checkFinalStatus(env.status);
       this.answer(env);
       return undefined;
     }
@@ -126,6 +127,7 @@ export class WsLive implements AckDeclarer {
   private issueAcks(env: Envelope): void {
     const acks = acksFromEnvelope(env);
     for (const ack of acks) {
+      checkFinalStatus(ack.status);
       if (BUILT_IN_LABELS.has(ack.label)) throw new DittoError('acknowledgement:ditto.acklabel.forbidden', { label: ack.label });
       if (!this.declared.has(ack.label)) throw new DittoError('acknowledgement:label.not.declared', { label: ack.label });
     }
@@ -134,6 +136,14 @@ export class WsLive implements AckDeclarer {
     if (replyTo === undefined) return;
     for (const ack of acks) this.deps.router.replyLive(replyTo, ackToEnvelope(ack));
   }
+}
+
+/**
+ * A response or acknowledgement from a client answers a request for good: an informational (1xx)
+ * status cannot (HTTP could not even send it as the final response).
+ */
+function checkFinalStatus(status: number | undefined): void {
+  if (status === undefined || status < 200) throw new DittoError('protocoladapter:illegal.adaptable', { reason: 'a response or acknowledgement needs a final HTTP status (200 to 599).' });
 }
 
 /** What the sender of a live command or message gets: the device's response, or the acknowledgements. */
