@@ -277,6 +277,38 @@ describe('messages sent over the WebSocket', () => {
   });
 });
 
+describe('requests whose sender is gone', () => {
+  /** Waits until the live service holds `n` waiting requests (state, not speed: generous bound). */
+  async function waiting(n: number): Promise<void> {
+    for (let i = 0; i < 200 && api.server.doppel.live.waiting !== n; i++) await new Promise((r) => setTimeout(r, 25));
+    assert.equal(api.server.doppel.live.waiting, n);
+  }
+
+  test('a WebSocket session that closes frees the waits of its messages at once, not at their timeout', async () => {
+    const id = await thing();
+    const before = api.server.doppel.live.waiting;
+    const dev = await WsClient.open(wsUrl(api.url));
+    const [ns, name] = id.split(':');
+    for (let i = 0; i < 3; i++) dev.send({ topic: `${ns}/${name}/things/live/messages/m${i}`, path: `/outbox/messages/m${i}`, value: i, headers: { timeout: '50s', 'correlation-id': `gone-${i}` } });
+    await waiting(before + 3);
+    await dev.close();
+    await waiting(before);
+  });
+
+  test('an HTTP sender that disconnects frees its wait too', async () => {
+    const id = await thing();
+    const before = api.server.doppel.live.waiting;
+    const abort = new AbortController();
+    const sending = fetch(`${api.url}/api/2/things/${id}/inbox/messages/bye?timeout=50`, {
+      method: 'POST', signal: abort.signal, body: '1', headers: { authorization: `Basic ${Buffer.from('ditto:ditto').toString('base64')}`, 'content-type': 'application/json' },
+    }).catch(() => undefined);
+    await waiting(before + 1);
+    abort.abort();
+    await sending;
+    await waiting(before);
+  });
+});
+
 describe('message streams over SSE', () => {
   test('[ditto: httpapi-sse messages] GET .../inbox/messages streams each message as event:<subject>, data:<payload>', async () => {
     const id = await thing();

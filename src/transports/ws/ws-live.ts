@@ -21,6 +21,8 @@ export interface WsLiveDeps {
   readonly defaultTimeoutMs: number;
   /** [ditto: ditto-limits.conf messages max-size] Largest message payload, as over HTTP. */
   readonly maxMessagePayloadBytes: number;
+  /** Aborted when the session closes: its live requests stop waiting. */
+  readonly gone: AbortSignal;
 }
 
 /**
@@ -103,7 +105,7 @@ export class WsLive implements AckDeclarer {
       throw new DittoError('protocoladapter:unknown.topicpath', { topic: t.criterion, reason: 'Not a live signal.' });
     }
     const timeoutMs = timeoutOf(env.headers, this.deps.defaultTimeoutMs);
-    const outcome = await this.deps.router.dispatchLive({ envelope: env, auth: this.auth, timeoutMs });
+    const outcome = await this.deps.router.dispatchLive({ envelope: env, auth: this.auth, timeoutMs, signal: this.deps.gone });
     return respond ? outcomeText(env, outcome, timeoutMs) : undefined;
   }
 
