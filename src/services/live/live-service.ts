@@ -287,9 +287,14 @@ export function timeoutAck(label: string, thingId: string, channel: 'twin' | 'li
   return { label, thingId, channel, status: 408, value: errorJson(new DittoError('acknowledgement:request.timeout', { timeoutMs })), headers };
 }
 
-/** [ditto: LiveSignalEnforcement.filterResponse] The requester sees of a live response what it may read. */
+/**
+ * [ditto: LiveSignalEnforcement.filterResponse] The requester sees of a live response what it may
+ * read. Only error answers (status 300 and above) pass as they are: whatever topic a device
+ * answers a live command on (an event, message or errors topic included), a successful answer's
+ * value is thing data at its path.
+ */
 function filterResponse(env: Envelope, enforcer: PolicyEnforcer, subjects: readonly string[], thingId: string): Envelope {
-  if (env.value === undefined || env.topic.criterion !== 'commands' || env.status === undefined || env.status >= 300) return env;
+  if (env.value === undefined || (env.status !== undefined && env.status >= 300)) return env;
   const path: Pointer = parsePointer(env.path);
   const value = enforcer.filterReadable('thing', path, env.value, subjects);
   if (value !== undefined) return { ...env, value };
