@@ -156,6 +156,7 @@ export async function startDoppel(config: Config, logger: Logger): Promise<Doppe
       protocol: { maxHeadersBytes: config.maxHeadersBytes, maxTimeoutMs: config.maxTimeoutMs, json: { maxDepth: config.maxJsonDepth } },
       search: { maxSubscriptions: config.wsMaxSearchSubscriptions, idleTimeoutMs: config.searchIdleTimeoutMs },
       liveTimeoutMs: config.liveTimeoutMs,
+      maxMessagePayloadBytes: config.maxMessagePayloadBytes,
     },
   });
   await http.listen({ port: config.port, host: config.host });

@@ -132,14 +132,18 @@ export function acksFromEnvelope(env: Envelope): Acknowledgement[] {
   if (!isJsonObject(env.value)) throw illegalAdaptable('aggregated acknowledgements need an object value.');
   const out: Acknowledgement[] = [];
   for (const [label, entry] of Object.entries(env.value)) {
-    if (!isJsonObject(entry) || typeof entry['status'] !== 'number') throw illegalAdaptable(`the acknowledgement '${label}' needs a status.`);
+    const status = isJsonObject(entry) ? entry['status'] : undefined;
+    // An entry's status is an HTTP status, like an envelope's (src/protocol/envelope.ts).
+    if (!isJsonObject(entry) || typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599) {
+      throw illegalAdaptable(`the acknowledgement '${label}' needs an HTTP status.`);
+    }
     const own = isJsonObject(entry['headers']) ? headersFromJson(entry['headers']) : {};
     const payload = entry['payload'];
     out.push({
       label: checkAckLabel(label),
       thingId,
       channel,
-      status: entry['status'],
+      status,
       headers: { ...own, 'correlation-id': correlationId },
       ...(payload === undefined ? {} : { value: payload }),
     });

@@ -49,9 +49,9 @@ export class SignalRouter {
     this.liveService().reply(replyTo, env);
   }
 
-  /** A twin modification that waits for acknowledgements besides its own persistence. */
-  dispatchThingCommandAcked(cmd: ThingCommand, labels: readonly string[], timeoutMs: number): Promise<TwinAcked> {
-    return this.liveService().twinWithAcks(cmd, labels, timeoutMs, (c) => this.things.handle(c));
+  /** A twin modification that waits for acknowledgements besides its own persistence; `signal` ends the wait when the requester is gone. */
+  dispatchThingCommandAcked(cmd: ThingCommand, labels: readonly string[], timeoutMs: number, signal?: AbortSignal): Promise<TwinAcked> {
+    return this.liveService().twinWithAcks(cmd, labels, timeoutMs, (c) => this.things.handle(c), signal);
   }
 
   /**

@@ -127,6 +127,26 @@ describe('acknowledgements over the WebSocket', () => {
     assert.deepEqual(value['ws-ack']?.payload, 'done');
   });
 
+  test('acknowledgements need a final status: 1xx and numbers that are no HTTP status are refused to the issuer', async () => {
+    const id = newId();
+    await api.call('PUT', `/api/2/things/${id}`, { body: {} });
+    const c = await declaring(['status-ack'], 'START-SEND-EVENTS');
+    const put = api.call('PUT', `/api/2/things/${id}/attributes/x?requested-acks=status-ack&timeout=2s`, { body: 1 });
+    const [ns, name] = id.split(':');
+    const event = await c.event((m) => m.topic.startsWith(`${ns}/${name}/`));
+    const correlation = { 'correlation-id': event.headers['correlation-id'] };
+    const refused = async (): Promise<string> => ((await c.next((m) => m.topic.endsWith('/things/twin/errors'))).value as { error: string }).error;
+    c.send({ topic: `${ns}/${name}/things/twin/acks/status-ack`, path: '/', status: 100, headers: correlation });
+    assert.equal(await refused(), 'protocoladapter:illegal.adaptable');
+    for (const status of [150, 999, 1.5]) {
+      c.send({ topic: `${ns}/${name}/things/twin/acks`, path: '/', value: { 'status-ack': { status } }, headers: correlation });
+      assert.equal(await refused(), 'protocoladapter:illegal.adaptable', String(status));
+    }
+    const r = await put;
+    assert.equal(r.status, 408);
+    assert.equal(errorOf(r), 'acknowledgement:request.timeout');
+  });
+
   test('labels are unique across sessions: a second declarer gets 409 and is closed', async () => {
     await declaring(['unique-ack']);
     const second = await declaring(['unique-ack']);

@@ -129,6 +129,19 @@ describe('messages from HTTP to WebSocket receivers', () => {
     assert.deepEqual(f.json, { teapot: true });
   });
 
+  test('a response with an informational (1xx) status is refused to the device; the sender is not answered with it', async () => {
+    const id = await thing();
+    const d = await device();
+    const sending = api.call('POST', `/api/2/things/${id}/inbox/messages/early?timeout=2`, { body: 1 });
+    await answer(d, 101, 'switching');
+    const refused = await d.next((m) => m.topic.endsWith('/things/live/errors'));
+    assert.equal(refused.status, 422);
+    assert.equal((refused.value as { error: string }).error, 'protocoladapter:illegal.adaptable');
+    const r = await sending;
+    assert.equal(r.status, 408);
+    assert.equal(errorOf(r), 'acknowledgement:request.timeout');
+  });
+
   test('payloads over 250 kB → 413 messages:payload.toolarge', async () => {
     const id = await thing();
     const r = await api.call('POST', `/api/2/things/${id}/inbox/messages/big`, { raw: 'x'.repeat(256_001), headers: { 'content-type': 'text/plain' } });
@@ -233,6 +246,26 @@ describe('messages sent over the WebSocket', () => {
     assert.equal((await slow).value, 'late');
   });
 
+  test('payloads over 250 kB sent over the socket → 413 messages:payload.toolarge, and nothing is delivered', async () => {
+    const id = await thing();
+    const app = await device();
+    const dev = await WsClient.open(wsUrl(api.url));
+    open.push(dev);
+    const [ns, name] = id.split(':');
+    const r = await dev.request({ topic: `${ns}/${name}/things/live/messages/big`, path: '/outbox/messages/big', value: 'x'.repeat(300_000), headers: { 'content-type': 'text/plain', timeout: '2s' } });
+    assert.equal(r.status, 413);
+    assert.equal((r.value as { error: string }).error, 'messages:payload.toolarge');
+    // A device's response is a message too.
+    const sending = api.call('POST', `/api/2/things/${id}/inbox/messages/ask?timeout=3`, { body: 1 });
+    const m = await app.next(isMessage);
+    app.send({ topic: m.topic, path: m.path, status: 200, value: 'y'.repeat(300_000), headers: { 'content-type': 'text/plain', 'correlation-id': m.headers['correlation-id'] } });
+    const refused = await app.next((x) => x.topic.endsWith('/things/live/errors'));
+    assert.equal(refused.status, 413);
+    assert.equal((await sending).status, 408);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.deepEqual(app.inbox.drain(), []);
+  });
+
   test('the sender does not get its own message back; without a receiver it gets a 408 error', async () => {
     const id = await thing();
     const alone = await device();
@@ -241,6 +274,38 @@ describe('messages sent over the WebSocket', () => {
     assert.equal(r.topic, `${ns}/${name}/things/live/errors`);
     assert.equal(r.status, 408);
     assert.equal((r.value as { error: string }).error, 'acknowledgement:request.timeout');
+  });
+});
+
+describe('requests whose sender is gone', () => {
+  /** Waits until the live service holds `n` waiting requests (state, not speed: generous bound). */
+  async function waiting(n: number): Promise<void> {
+    for (let i = 0; i < 200 && api.server.doppel.live.waiting !== n; i++) await new Promise((r) => setTimeout(r, 25));
+    assert.equal(api.server.doppel.live.waiting, n);
+  }
+
+  test('a WebSocket session that closes frees the waits of its messages at once, not at their timeout', async () => {
+    const id = await thing();
+    const before = api.server.doppel.live.waiting;
+    const dev = await WsClient.open(wsUrl(api.url));
+    const [ns, name] = id.split(':');
+    for (let i = 0; i < 3; i++) dev.send({ topic: `${ns}/${name}/things/live/messages/m${i}`, path: `/outbox/messages/m${i}`, value: i, headers: { timeout: '50s', 'correlation-id': `gone-${i}` } });
+    await waiting(before + 3);
+    await dev.close();
+    await waiting(before);
+  });
+
+  test('an HTTP sender that disconnects frees its wait too', async () => {
+    const id = await thing();
+    const before = api.server.doppel.live.waiting;
+    const abort = new AbortController();
+    const sending = fetch(`${api.url}/api/2/things/${id}/inbox/messages/bye?timeout=50`, {
+      method: 'POST', signal: abort.signal, body: '1', headers: { authorization: `Basic ${Buffer.from('ditto:ditto').toString('base64')}`, 'content-type': 'application/json' },
+    }).catch(() => undefined);
+    await waiting(before + 1);
+    abort.abort();
+    await sending;
+    await waiting(before);
   });
 });
 

@@ -34,6 +34,8 @@ export interface LiveRequest {
   readonly envelope: Envelope;
   readonly auth: AuthContext;
   readonly timeoutMs: number;
+  /** Aborted when the requester is gone (its session closed, its HTTP request disconnected): the wait ends then. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** What came back for a request that was routed. */
@@ -117,6 +119,7 @@ export class LiveService {
     }
     const correlationId = env.headers['correlation-id'] ?? '';
     const waiting = this.pending.open(correlationId, thingId, labels, req.timeoutMs);
+    this.endWhenGone(correlationId, waiting, req.signal);
     this.publish(criterion, thingId, env, policyId, true);
     const collected = await waiting;
     let response = collected.response;
@@ -139,13 +142,16 @@ export class LiveService {
    * `twin-persisted` and `search-persisted` are the commit itself, since the search index is
    * written in the same transaction. A failing command fails as usual.
    */
-  async twinWithAcks(cmd: ThingCommand, labels: readonly string[], timeoutMs: number, run: (cmd: ThingCommand) => Promise<ThingCommandResult>): Promise<TwinAcked> {
+  async twinWithAcks(
+    cmd: ThingCommand, labels: readonly string[], timeoutMs: number, run: (cmd: ThingCommand) => Promise<ThingCommandResult>, signal?: AbortSignal,
+  ): Promise<TwinAcked> {
     const awaited = labels.filter((l) => l !== TWIN_PERSISTED && l !== SEARCH_PERSISTED);
     const correlationId = cmd.headers['correlation-id'] ?? '';
     let waiting: Promise<Collected> | undefined;
     let command = cmd;
     if (awaited.length > 0) {
       waiting = this.pending.open(correlationId, cmd.thingId, awaited, timeoutMs);
+      this.endWhenGone(correlationId, waiting, signal);
       const custom = labels.filter((l) => !BUILT_IN_LABELS.has(l));
       command = { ...cmd, headers: { ...cmd.headers, 'requested-acks': JSON.stringify(custom), [REPLY_HEADER]: this.replySubject } };
     }
@@ -153,7 +159,7 @@ export class LiveService {
     try {
       result = await run(command);
     } catch (e) {
-      this.pending.cancel(correlationId);
+      this.pending.end(correlationId);
       throw e;
     }
     const collected: Collected = waiting === undefined ? { acks: new Map(), response: undefined } : await waiting;
@@ -169,6 +175,19 @@ export class LiveService {
   /** Answers a live signal or issues an acknowledgement: to the reply address the signal carried. */
   reply(replyTo: string, env: Envelope): void {
     this.bus.publish({ subject: replyTo, payload: envelopeToBus(env) });
+  }
+
+  /** A requester that is gone waits no longer: its entry in the bounded table is freed at once. */
+  private endWhenGone(correlationId: string, waiting: Promise<Collected>, signal: AbortSignal | undefined): void {
+    if (signal === undefined) return;
+    if (signal.aborted) {
+      this.pending.end(correlationId);
+      return;
+    }
+    const end = (): void => this.pending.end(correlationId);
+    signal.addEventListener('abort', end, { once: true });
+    // The listener must not outlive the wait (a session sends many requests over one signal).
+    void waiting.then(() => signal.removeEventListener('abort', end));
   }
 
   private publish(criterion: LiveCriterion, thingId: string, env: Envelope, policyId: string, wantsReply: boolean): void {
@@ -268,9 +287,14 @@ export function timeoutAck(label: string, thingId: string, channel: 'twin' | 'li
   return { label, thingId, channel, status: 408, value: errorJson(new DittoError('acknowledgement:request.timeout', { timeoutMs })), headers };
 }
 
-/** [ditto: LiveSignalEnforcement.filterResponse] The requester sees of a live response what it may read. */
+/**
+ * [ditto: LiveSignalEnforcement.filterResponse] The requester sees of a live response what it may
+ * read. Only error answers (status 300 and above) pass as they are: whatever topic a device
+ * answers a live command on (an event, message or errors topic included), a successful answer's
+ * value is thing data at its path.
+ */
 function filterResponse(env: Envelope, enforcer: PolicyEnforcer, subjects: readonly string[], thingId: string): Envelope {
-  if (env.value === undefined || env.topic.criterion !== 'commands' || env.status === undefined || env.status >= 300) return env;
+  if (env.value === undefined || (env.status !== undefined && env.status >= 300)) return env;
   const path: Pointer = parsePointer(env.path);
   const value = enforcer.filterReadable('thing', path, env.value, subjects);
   if (value !== undefined) return { ...env, value };

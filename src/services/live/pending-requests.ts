@@ -60,12 +60,9 @@ export class PendingRequests {
     if (w.expected.has(LIVE_RESPONSE)) this.ack(correlationId, { label: LIVE_RESPONSE, thingId, channel: 'live', status: env.status ?? 200, headers: env.headers, ...(env.value === undefined ? {} : { value: env.value }) });
   }
 
-  /** Stops waiting without an outcome (the request failed before anything was sent). */
-  cancel(correlationId: string): void {
-    const w = this.waiting.get(correlationId);
-    if (w === undefined) return;
-    clearTimeout(w.timer);
-    this.waiting.delete(correlationId);
+  /** Ends one wait now with what it has (its requester is gone, or its request failed before anything was sent). */
+  end(correlationId: string): void {
+    this.finish(correlationId);
   }
 
   /** Resolves every wait with what it has (shutdown). */

@@ -37,6 +37,8 @@ export interface ProtocolClient {
   readonly search?: (signal: SearchProtocolSignal) => void;
   /** The client's live channel: live commands, events, messages, their answers and acknowledgements. */
   readonly live?: LiveClient;
+  /** Aborted when the client is gone: requests waiting for acknowledgements stop waiting. */
+  readonly gone?: AbortSignal;
 }
 
 export interface LiveClient {
@@ -127,7 +129,7 @@ export function prepareProtocolMessage(text: string, client: ProtocolClient, rou
   }
   const execute = async (): Promise<ProtocolAnswer> => {
     try {
-      const answer = await dispatch(signal, router, respond);
+      const answer = await dispatch(signal, router, respond, client.gone);
       return answer === undefined ? undefined : envelopeToText(answer);
     } catch (e) {
       if (!isDittoError(e)) client.onUnexpected(e);
@@ -137,7 +139,7 @@ export function prepareProtocolMessage(text: string, client: ProtocolClient, rou
   return { kind: 'signal', entity, execute };
 }
 
-async function dispatch(signal: ProtocolSignal, router: SignalRouter, respond: boolean): Promise<Envelope | undefined> {
+async function dispatch(signal: ProtocolSignal, router: SignalRouter, respond: boolean, gone: AbortSignal | undefined): Promise<Envelope | undefined> {
   switch (signal.kind) {
     case 'thing.command': {
       checkThingCommand(signal);
@@ -145,7 +147,7 @@ async function dispatch(signal: ProtocolSignal, router: SignalRouter, respond: b
       const labels = signal.action === 'retrieve' ? undefined : requestedTwinAcks(signal.headers);
       if (labels !== undefined) {
         // [ditto: basic-acknowledgements via WebSocket] the answer is the acknowledgements message.
-        const { acks } = await router.dispatchThingCommandAcked(signal, labels, timeoutOf(signal.headers, ACK_TIMEOUT_MS));
+        const { acks } = await router.dispatchThingCommandAcked(signal, labels, timeoutOf(signal.headers, ACK_TIMEOUT_MS), gone);
         return respond ? acksToEnvelope(signal.thingId, 'twin', acks, { 'correlation-id': signal.headers['correlation-id'] ?? '' }) : undefined;
       }
       const result = await router.dispatchThingCommand(signal);

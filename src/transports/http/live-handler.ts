@@ -72,7 +72,7 @@ export async function handleMessage(api: ApiRequest, reply: FastifyReply, deps: 
     path: messagePath(route),
     ...(value === undefined ? {} : { value }),
   };
-  const outcome = await deps.router.dispatchLive({ envelope, auth: api.auth, timeoutMs: wait });
+  const outcome = await deps.router.dispatchLive({ envelope, auth: api.auth, timeoutMs: wait, signal: goneSignal(reply) });
   return sendOutcome(reply, outcome, 'message', api);
 }
 
@@ -80,7 +80,7 @@ export async function handleMessage(api: ApiRequest, reply: FastifyReply, deps: 
 export async function handleLiveCommand(cmd: ThingCommand, api: ApiRequest, reply: FastifyReply, deps: HttpServerDeps): Promise<FastifyReply> {
   const wait = timeoutMs(api, deps, deps.config.liveTimeoutMs);
   checkZeroTimeout(api, wait);
-  const outcome = await deps.router.dispatchLive({ envelope: thingCommandToEnvelope({ ...cmd, channel: 'live' }), auth: api.auth, timeoutMs: wait });
+  const outcome = await deps.router.dispatchLive({ envelope: thingCommandToEnvelope({ ...cmd, channel: 'live' }), auth: api.auth, timeoutMs: wait, signal: goneSignal(reply) });
   return sendOutcome(reply, outcome, 'command', api);
 }
 
@@ -98,7 +98,7 @@ export async function handleSmartRetrieve(cmd: ThingCommand, api: ApiRequest, re
   void reply.header('live-channel-condition-matched', String(matched));
   if (matched) {
     const wait = timeoutMs(api, deps, deps.config.liveTimeoutMs);
-    const outcome = await deps.router.dispatchLive({ envelope: thingCommandToEnvelope({ ...cmd, channel: 'live' }), auth: api.auth, timeoutMs: wait });
+    const outcome = await deps.router.dispatchLive({ envelope: thingCommandToEnvelope({ ...cmd, channel: 'live' }), auth: api.auth, timeoutMs: wait, signal: goneSignal(reply) });
     if (outcome.response !== undefined || strategy === 'fail') return sendOutcome(reply.header('channel', 'live'), outcome, 'command', api);
   }
   const result = await deps.router.dispatchThingCommand({ ...cmd, channel: 'twin' });
@@ -123,11 +123,20 @@ export function requestedTwinAcks(api: ApiRequest): string[] | undefined {
 export async function handleAckedCommand(cmd: ThingCommand, labels: readonly string[], api: ApiRequest, reply: FastifyReply, deps: HttpServerDeps, location: string | undefined): Promise<FastifyReply> {
   const wait = timeoutMs(api, deps, ACK_TIMEOUT_MS);
   checkZeroTimeout(api, wait);
-  const { result, acks } = await deps.router.dispatchThingCommandAcked(cmd, labels, wait);
+  const { result, acks } = await deps.router.dispatchThingCommandAcked(cmd, labels, wait, goneSignal(reply));
   if (api.headers['response-required'] === 'false') return reply.code(202).send();
   if (acks.length === 1 && acks[0]?.label === TWIN_PERSISTED) return sendResult(reply, result, location);
   const withLocation = location === undefined || result.status !== 201 ? acks : acks.map((a) => (a.label === TWIN_PERSISTED ? { ...a, headers: { ...a.headers, location } } : a));
   return sendAcks(reply, withLocation);
+}
+
+/** Aborted when the client disconnects before its answer was sent: nothing waits for a device on its behalf then. */
+function goneSignal(reply: FastifyReply): AbortSignal {
+  const gone = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableEnded) gone.abort();
+  });
+  return gone.signal;
 }
 
 /** [ditto: basic-acknowledgements] `timeout=0` cannot wait for a response or acknowledgements. */

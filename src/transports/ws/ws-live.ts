@@ -7,6 +7,7 @@ import { REPLY_HEADER, ReplyRoutes, timeoutOf, type AckDeclarer, type LiveDelive
 import type { EventNotification, EventSubscription } from '../../services/notifications/index.ts';
 import type { SignalRouter } from '../../services/signal-router.ts';
 import type { AuthContext } from '../../signals/index.ts';
+import { checkPayloadSize, valueToPayload } from '../common/message-payload.ts';
 import type { ProtocolAnswer } from '../common/protocol-dispatch.ts';
 
 /** Answers a session routes back at once; beyond it the oldest route is forgotten. */
@@ -18,6 +19,10 @@ export interface WsLiveDeps {
   readonly hub: LiveHub;
   readonly router: SignalRouter;
   readonly defaultTimeoutMs: number;
+  /** [ditto: ditto-limits.conf messages max-size] Largest message payload, as over HTTP. */
+  readonly maxMessagePayloadBytes: number;
+  /** Aborted when the session closes: its live requests stop waiting. */
+  readonly gone: AbortSignal;
 }
 
 /**
@@ -95,13 +100,25 @@ export class WsLive implements AckDeclarer {
 
   /** A response, live error or acknowledgements from this session's device, routed to whoever waits. */
   answer(env: Envelope): void {
-    if (env.topic.criterion === 'acks') this.issueAcks(env);
-    else this.respond(env);
+    if (env.topic.criterion === 'acks') {
+      this.issueAcks(env);
+      return;
+    }
+    // A device's response to a message is held to the message size limit too.
+    if (env.topic.criterion === 'messages') this.checkMessageSize(env);
+    checkFinalStatus(env.status);
+    this.respond(env);
+  }
+
+  private checkMessageSize(env: Envelope): void {
+    checkPayloadSize(valueToPayload(env.value, env.headers['content-type']).length, this.deps.maxMessagePayloadBytes);
   }
 
   async handle(env: Envelope): Promise<ProtocolAnswer> {
     const t = env.topic;
     const respond = env.headers['response-required'] !== 'false';
+    // A message is held to the size HTTP holds it to.
+    if (t.criterion === 'messages') this.checkMessageSize(env);
     if (this.isAnswer(env)) {
       this.answer(env);
       return undefined;
@@ -114,7 +131,7 @@ export class WsLive implements AckDeclarer {
       throw new DittoError('protocoladapter:unknown.topicpath', { topic: t.criterion, reason: 'Not a live signal.' });
     }
     const timeoutMs = timeoutOf(env.headers, this.deps.defaultTimeoutMs);
-    const outcome = await this.deps.router.dispatchLive({ envelope: env, auth: this.auth, timeoutMs });
+    const outcome = await this.deps.router.dispatchLive({ envelope: env, auth: this.auth, timeoutMs, signal: this.deps.gone });
     return respond ? outcomeText(env, outcome, timeoutMs) : undefined;
   }
 
@@ -138,6 +155,7 @@ export class WsLive implements AckDeclarer {
   private issueAcks(env: Envelope): void {
     const acks = acksFromEnvelope(env);
     for (const ack of acks) {
+      checkFinalStatus(ack.status);
       if (BUILT_IN_LABELS.has(ack.label)) throw new DittoError('acknowledgement:ditto.acklabel.forbidden', { label: ack.label });
       if (!this.declared.has(ack.label)) throw new DittoError('acknowledgement:label.not.declared', { label: ack.label });
     }
@@ -146,6 +164,14 @@ export class WsLive implements AckDeclarer {
     if (replyTo === undefined) return;
     for (const ack of acks) this.deps.router.replyLive(replyTo, ackToEnvelope(ack));
   }
+}
+
+/**
+ * A response or acknowledgement from a client answers a request for good: an informational (1xx)
+ * status cannot (HTTP could not even send it as the final response).
+ */
+function checkFinalStatus(status: number | undefined): void {
+  if (status === undefined || status < 200) throw new DittoError('protocoladapter:illegal.adaptable', { reason: 'a response or acknowledgement needs a final HTTP status (200 to 599).' });
 }
 
 /** What the sender of a live command or message gets: the device's response, or the acknowledgements. */

@@ -33,6 +33,8 @@ export interface WebSocketConfig {
   readonly search: SearchSubscriptionsConfig;
   /** How long live commands and messages sent over the socket wait for a response without a timeout header. */
   readonly liveTimeoutMs?: number;
+  /** Largest message payload sent over the socket (larger ones answer 413); 250 kB by default. */
+  readonly maxMessagePayloadBytes?: number;
 }
 
 export interface WebSocketDeps {
@@ -82,6 +84,8 @@ export class WsSession {
   private readonly client: ProtocolClient;
   private readonly searches: SearchSubscriptions;
   private readonly live: WsLive | undefined;
+  /** Aborted when the session ends: what it still waits for (live responses, acknowledgements) is freed. */
+  private readonly gone = new AbortController();
   private readonly log: Logger;
   private expiryTimer: NodeJS.Timeout | undefined;
   /** Signals for one entity run in the order they came. */
@@ -119,6 +123,8 @@ export class WsSession {
       hub: deps.live,
       router: deps.router,
       defaultTimeoutMs: deps.config.liveTimeoutMs ?? 10_000,
+      maxMessagePayloadBytes: deps.config.maxMessagePayloadBytes ?? 256_000,
+      gone: this.gone.signal,
     }, (text) => this.writeLive(text));
     this.client = {
       auth: { subjects: this.subjects },
@@ -127,6 +133,7 @@ export class WsSession {
       newCorrelationId: deps.uuid,
       onUnexpected: (err) => this.log.error({ err }, 'protocol message failed'),
       search: (signal) => this.searches.handle(signal),
+      gone: this.gone.signal,
       ...(this.live === undefined ? {} : { live: this.live }),
     };
     this.announcements = deps.announcements === undefined ? undefined : new SessionAnnouncements(deps.announcements, this.subjects, (t) => this.sendNow(t));
@@ -376,6 +383,7 @@ export class WsSession {
     this.announcements?.stop();
     this.searches.close();
     this.live?.close();
+    this.gone.abort();
     if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
     this.onClosed(this);
   }
