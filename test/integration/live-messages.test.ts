@@ -52,7 +52,7 @@ describe('messages from HTTP to WebSocket receivers', () => {
     const id = await thing();
     const d = await device();
     const sending = api.call('POST', `/api/2/things/${id}/inbox/messages/turn-on?timeout=5`, { body: { level: 3 }, headers: { 'correlation-id': 'msg-json' } });
-    const got = await answer(d, 200, { done: true }, { 'content-type': 'application/json', 'x-device': 'lamp-1' });
+    const got = await answer(d, 200, { done: true }, { 'content-type': 'application/json', 'x-device': 'lamp-1', 'content-encoding': 'gzip', 'set-cookie': 'session=device' });
     assert.equal(got.topic, `${NS}/${id.split(':')[1]}/things/live/messages/turn-on`);
     assert.equal(got.path, '/inbox/messages/turn-on');
     assert.deepEqual(got.value, { level: 3 });
@@ -63,6 +63,8 @@ describe('messages from HTTP to WebSocket receivers', () => {
     assert.deepEqual(r.json, { done: true });
     assert.match(r.headers.get('content-type') ?? '', /^application\/json/);
     assert.equal(r.headers.get('x-device'), 'lamp-1');
+    assert.equal(r.headers.get('content-encoding'), null, 'the body is sent as it is, never encoded');
+    assert.equal(r.headers.get('set-cookie'), null, 'a device sets no cookies for Doppel');
   });
 
   test('text and binary payloads, subjects with slashes, feature outboxes', async () => {

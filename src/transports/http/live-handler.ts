@@ -25,7 +25,14 @@ const CLAIM_TIMEOUT_MS = 60_000;
 /** [ditto: basic-acknowledgements] twin commands wait for acknowledgements up to a minute by default. */
 const ACK_TIMEOUT_MS = 60_000;
 /** Response headers that belong to the HTTP connection, never copied from a device's answer. */
-const HOP_HEADERS = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'content-type', 'correlation-id', 'upgrade']);
+/**
+ * Device headers HTTP does not take over: framing, and what would let a device act on the caller's
+ * HTTP client (the body is sent decoded, so no content-encoding; no cookies for Doppel's origin).
+ */
+const HOP_HEADERS = new Set([
+  'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'content-type', 'correlation-id', 'upgrade',
+  'content-encoding', 'set-cookie', 'trailer', 'te',
+]);
 
 export interface MessageRoute extends MessageAddress {
   readonly claim: boolean;
