@@ -205,8 +205,12 @@ export class PoliciesService {
         // A policy loaded or written since the start is followed already, maybe in a newer state
         // than this page's: observing the older one would look like its newer subjects were deleted.
         if (this.closed || e.deleted || !hasSubjectExpiry(e.data) || this.enforcers.isCached(e.id)) continue;
-        this.observe(e);
-        planned++;
+        try {
+          this.observe(e);
+          planned++;
+        } catch {
+          // A stored policy that no longer validates is skipped here; loading it reports the problem.
+        }
       }
       const last = page[page.length - 1];
       if (last === undefined || page.length < pageSize) break;
