@@ -163,6 +163,13 @@ export async function startDoppel(config: Config, logger: Logger): Promise<Doppe
   const address = http.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   logger.info({ port, store: opened.description, startupMs: Date.now() - started }, 'doppel is ready');
+  // Expiry sweeps and announcements of stored policies, planned in the background: readiness never
+  // waits for a scan over every policy.
+  const expiryLog = logger.child({ module: 'policy-expiry' });
+  policies.scheduleStored().then(
+    (planned) => expiryLog.info({ planned, ms: Date.now() - started }, 'stored policies with expiring subjects planned'),
+    (err: unknown) => expiryLog.error({ err }, 'planning stored policies with expiring subjects failed; they are planned when loaded'),
+  );
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {

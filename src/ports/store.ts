@@ -53,6 +53,12 @@ export interface Store {
   loadMany(type: EntityType, ids: readonly string[]): Promise<StoredEntity[]>;
   commit(units: readonly WriteUnit[]): Promise<CommitOutcome[]>;
   journal(type: EntityType, id: string, fromRevision: number, toRevision: number): Promise<JournalEntry[]>;
+  /**
+   * One page of a scan over every stored entity of `type`: at most `limit` snapshots (tombstones
+   * included) whose ID sorts after `afterId` (`''` for the first page), in ID order. A page shorter
+   * than `limit` is the last. Each call is bounded, so a scan never holds a table in memory.
+   */
+  scan(type: EntityType, afterId: string, limit: number): Promise<StoredEntity[]>;
   /** Resolves when the store answers; rejects otherwise (health checks). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -113,6 +113,31 @@ export function storeContract(name: string, open: () => Promise<StoreFixture>, o
       assert.deepEqual(await f.store.loadMany('policy', [a, c]), [policy]);
     });
 
+    void it('scans one type in ID order, page by page after a key, tombstones included', async () => {
+      // IDs under a prefix no other test uses; other tests' entities sort elsewhere and are ignored.
+      const prefix = `org.scan${Math.random().toString(36).slice(2, 8)}:`;
+      const ids = ['d', 'a', 'c', 'b', 'e'].map((s) => prefix + s);
+      const entities = ids.map((id) => entityAt('policy', id, 1, { policyId: id }));
+      const thing = entityAt('thing', `${prefix}aa`, 1, {});
+      assert.equal(okCount(await commit(...entities.map((e) => [write(e, 0)]), [write(thing, 0)])), 6);
+      const gone = entityAt('policy', prefix + 'c', 2, {}, true);
+      assert.equal(okCount(await commit([write(gone, 1)])), 1);
+      const mine = (page: readonly StoredEntity[]): StoredEntity[] => page.filter((e) => e.id.startsWith(prefix));
+      const pages: StoredEntity[][] = [];
+      for (let after = prefix; ;) {
+        const page = mine(await f.store.scan('policy', after, 2));
+        if (page.length === 0) break;
+        assert.ok(page.length <= 2);
+        pages.push(page);
+        after = (page[page.length - 1] as StoredEntity).id;
+      }
+      assert.deepEqual(pages.flat().map((e) => e.id), ['a', 'b', 'c', 'd', 'e'].map((s) => prefix + s));
+      assert.deepEqual(pages.flat()[2], gone);
+      assert.deepEqual(pages.flat()[0], entities[1]);
+      assert.deepEqual(await f.store.scan('policy', prefix + 'e', 0), []);
+      assert.deepEqual(mine(await f.store.scan('thing', prefix, 10)), [thing]);
+    });
+
     void it('reads journal ranges inclusively, oldest first', async () => {
       const id = freshId();
       for (let r = 1; r <= 5; r++) assert.equal(okCount(await commit([write(entityAt('thing', id, r, { r }))])), 1);

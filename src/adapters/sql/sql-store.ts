@@ -96,7 +96,7 @@ export class SqlStore implements Store {
   private readonly hooks: CommitHook[];
   private readonly closeClient: boolean;
   private readonly logger: StoreLogger | undefined;
-  private readonly sql: { readonly write: string; readonly load: string; readonly loadMany: string; readonly journal: string };
+  private readonly sql: { readonly write: string; readonly load: string; readonly loadMany: string; readonly scan: string; readonly journal: string };
   private closing: Promise<void> | undefined;
 
   /** Creates the tables when missing, then returns the store. */
@@ -119,6 +119,8 @@ export class SqlStore implements Store {
       write: writeStatement(tables),
       load: `${select} WHERE entity_type = $1 AND entity_id = $2`,
       loadMany: `${select} WHERE entity_type = $1 AND entity_id = ANY($2::text[])`,
+      // Keyset paging over the primary key: each page is one bounded index range scan.
+      scan: `${select} WHERE entity_type = $1 AND entity_id > $2 ORDER BY entity_id LIMIT $3`,
       journal: `SELECT entity_type, entity_id, revision, ts, event FROM ${tables.journal}
         WHERE entity_type = $1 AND entity_id = $2 AND revision BETWEEN $3 AND $4 ORDER BY revision`,
     };
@@ -146,6 +148,12 @@ export class SqlStore implements Store {
     const rows = await this.client.query(this.sql.loadMany, [type, unique]);
     const byId = new Map(rows.map((r) => [String(r['entity_id']), toEntity(r)]));
     return unique.flatMap((id) => byId.get(id) ?? []);
+  }
+
+  async scan(type: EntityType, afterId: string, limit: number): Promise<StoredEntity[]> {
+    if (!(limit > 0)) return [];
+    const rows = await this.client.query(this.sql.scan, [type, afterId, Math.floor(limit)]);
+    return rows.map(toEntity);
   }
 
   /** Journal entries with `fromRevision <= revision <= toRevision`, oldest first. */

@@ -20,6 +20,7 @@ class SlowStore implements Store {
     return this.data.get(id);
   }
   loadMany(): Promise<StoredEntity[]> { return Promise.resolve([]); }
+  scan(): Promise<StoredEntity[]> { return Promise.resolve([]); }
   commit(): Promise<CommitOutcome[]> { return Promise.resolve([]); }
   journal(): Promise<JournalEntry[]> { return Promise.resolve([]); }
   ping(): Promise<void> { return Promise.resolve(); }

@@ -13,12 +13,18 @@ class MemoryStore implements Store {
   readonly snapshots = new Map<string, StoredEntity>();
   readonly events: JournalEntry[] = [];
   failLoads = false;
+  failScans = 0;
   load(type: EntityType, id: string): Promise<StoredEntity | undefined> {
     if (this.failLoads) return Promise.reject(new Error('down'));
     return Promise.resolve(this.snapshots.get(`${type}/${id}`));
   }
   loadMany(): Promise<StoredEntity[]> {
     return Promise.resolve([]);
+  }
+  scan(type: EntityType, afterId: string, limit: number): Promise<StoredEntity[]> {
+    if (this.failScans > 0 && this.failScans-- > 0) return Promise.reject(new Error('down'));
+    const all = [...this.snapshots.values()].filter((e) => e.type === type && e.id > afterId).sort((a, b) => (a.id < b.id ? -1 : 1));
+    return Promise.resolve(all.slice(0, limit));
   }
   commit(units: readonly WriteUnit[]): Promise<CommitOutcome[]> {
     for (const unit of units) {
@@ -101,4 +107,26 @@ void test('expiry timers fire once per policy, re-arm on change and stop on clos
   await new Promise((r) => setTimeout(r, 40));
   assert.deepEqual(fired, ['a:p']);
   assert.equal(timers.size, 0);
+});
+
+void test('scheduleStored plans the sweep of stored policies nobody loads, page by page, retrying a failed page', async () => {
+  const clock = { t: Date.parse('2030-01-01T00:00:00Z') };
+  // A service that has loaded nothing yet, as after a restart.
+  const { store, expired, service } = setup(clock);
+  const stored = (id: string, subjects: Record<string, unknown>, deleted = false): void => {
+    const data = deleted ? {} : { policyId: id, entries: { A: { subjects: { 'x:admin': { type: 't' }, ...subjects }, resources: { 'policy:/': RW } } } };
+    store.snapshots.set(`policy/${id}`, { type: 'policy', id, revision: 1, created: 't', modified: 't', deleted, data });
+  };
+  // Written by an earlier process: one expired while it was down, one expires later, one never.
+  stored('a:expired', { 'x:gone': { type: 't', expiry: '2029-12-31T23:59:59Z' } });
+  stored('b:later', { 'x:later': { type: 't', expiry: '2030-01-01T01:00:00Z' } });
+  stored('c:plain', {});
+  stored('d:deleted', {}, true);
+  store.failScans = 1;
+  assert.equal(await service.scheduleStored({ pageSize: 1, retryMs: 1 }), 2);
+  for (let i = 0; i < 50 && expired.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(expired, [['a:expired', [{ label: 'A', subjectId: 'x:gone' }]]]);
+  assert.deepEqual(store.events.map((e) => [e.id, e.event['type']]), [['a:expired', 'policies.events:subjectDeleted']]);
+  service.close();
+  assert.equal(await service.scheduleStored(), 0, 'a closed service plans nothing');
 });

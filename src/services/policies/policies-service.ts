@@ -25,7 +25,7 @@ import {
   actionAnnouncement, actionFailed, applicable, compileTokenIntegrationSubject, decideAction, DEFAULT_TOKEN_INTEGRATION_SUBJECT,
   notApplicable, requireJwt, tokenSubjectIds, tokenSubjectType,
 } from './policy-actions.ts';
-import { decideSweep, ExpiryTimers } from './subject-expiry.ts';
+import { decideSweep, ExpiryTimers, hasSubjectExpiry } from './subject-expiry.ts';
 import { SubjectAnnouncer, type AnnouncerOptions } from './announcements.ts';
 
 export type { PolicyHandle } from './policy-enforcers.ts';
@@ -76,6 +76,7 @@ export class PoliciesService {
   private readonly options: PoliciesServiceOptions;
   private readonly tokenSubject: CompiledTemplate;
   private readonly announcer: SubjectAnnouncer | undefined;
+  private closed = false;
 
   constructor(deps: PoliciesServiceDeps, options: PoliciesServiceOptions) {
     this.deps = deps;
@@ -178,8 +179,49 @@ export class PoliciesService {
     return { status: 204, headers: {} };
   }
 
+  /**
+   * Plans the expiry sweep and the announcements of every stored policy with expiring subjects, as
+   * loading it would: after a restart, a policy nobody touches is otherwise never swept nor
+   * announced. Reads the store a bounded page at a time (only the timers and the announcement heap
+   * keep anything) and stops when the service closes. Resolves with the number of policies planned;
+   * rejects when a page cannot be read `attempts` times in a row.
+   */
+  async scheduleStored(options: { readonly pageSize?: number; readonly attempts?: number; readonly retryMs?: number } = {}): Promise<number> {
+    const pageSize = options.pageSize ?? 500;
+    let afterId = '';
+    let planned = 0;
+    for (let failures = 0; !this.closed;) {
+      let page: StoredEntity[];
+      try {
+        page = await this.deps.store.scan('policy', afterId, pageSize);
+        failures = 0;
+      } catch (e) {
+        if (this.closed) break;
+        if (++failures >= (options.attempts ?? 5)) throw e;
+        await new Promise((r) => setTimeout(r, options.retryMs ?? 1000));
+        continue;
+      }
+      for (const e of page) {
+        // A policy loaded or written since the start is followed already, maybe in a newer state
+        // than this page's: observing the older one would look like its newer subjects were deleted.
+        if (this.closed || e.deleted || !hasSubjectExpiry(e.data) || this.enforcers.isCached(e.id)) continue;
+        try {
+          this.observe(e);
+          planned++;
+        } catch {
+          // A stored policy that no longer validates is skipped here; loading it reports the problem.
+        }
+      }
+      const last = page[page.length - 1];
+      if (last === undefined || page.length < pageSize) break;
+      afterId = last.id;
+    }
+    return planned;
+  }
+
   /** Idempotent: stops the expiry timers and announcements. */
   close(): void {
+    this.closed = true;
     this.timers.close();
     this.announcer?.close();
   }

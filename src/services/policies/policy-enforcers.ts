@@ -142,6 +142,11 @@ export class PolicyEnforcers {
     this.entities.committed(entity);
   }
 
+  /** Whether a state of the policy (or its absence) is cached, without I/O. */
+  isCached(policyId: string): boolean {
+    return this.entities.cached(policyId) !== undefined;
+  }
+
   /** The compiled policy for an entity in `namespace`; undefined when the policy does not exist. */
   async handle(policyId: string, namespace: string): Promise<PolicyHandle | undefined> {
     const entity = await this.get(policyId);

@@ -3,7 +3,7 @@
 // subject from its expiry on (PolicyEnforcer.nextSubjectExpiry); the sweep keeps the stored policy
 // honest and produces the change notification.
 
-import type { JsonObject } from '../../model/json.ts';
+import { isJsonObject, type JsonObject } from '../../model/json.ts';
 import { deleteAt } from '../../model/json-pointer.ts';
 import { canonicalPolicyJson, expiredSubjects, validatePolicyJson, type ExpiredSubject } from '../../policy/index.ts';
 import type { StoredEntity } from '../../ports/store.ts';
@@ -48,6 +48,21 @@ export class ExpiryTimers {
     for (const { timer } of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
   }
+}
+
+/**
+ * Whether stored policy JSON has a subject with an `expiry`, without validating it: a cheap filter
+ * for scans over every policy, most of which have none.
+ */
+export function hasSubjectExpiry(data: JsonObject): boolean {
+  const entries = data['entries'];
+  if (!isJsonObject(entries)) return false;
+  for (const entry of Object.values(entries)) {
+    const subjects = isJsonObject(entry) ? entry['subjects'] : undefined;
+    if (!isJsonObject(subjects)) continue;
+    for (const s of Object.values(subjects)) if (isJsonObject(s) && s['expiry'] !== undefined) return true;
+  }
+  return false;
 }
 
 export interface SweepDecision {
