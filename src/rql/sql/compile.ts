@@ -168,7 +168,7 @@ class Compiler {
   private values(f: RqlFilter, field: Pointer): string {
     const path = indexPathOf(field);
     const text = this.o.text ?? ((x: string): string => x);
-    for (let i = 1; i < field.length; i++) this.arrayPrefixes.add(text(indexPathOf(field.slice(0, i)).gpath));
+    for (let i = objectLevels(field); i < field.length; i++) this.arrayPrefixes.add(text(indexPathOf(field.slice(0, i)).gpath));
     const rows = (condition: string): string => {
       const text = this.o.text ?? ((x: string): string => x);
       const where = [`v.gpath = ${this.params.add(text(path.gpath), 'text')}`];
@@ -281,6 +281,17 @@ const NO_T_NO_N = 'v.t IS NULL AND v.n IS NULL';
 const ANY_ROW = `(v.t IS NOT NULL OR v.n IS NOT NULL OR (${NO_T_NO_N}))`;
 
 const INDEXED_ROOTS: ReadonlySet<string> = new Set(['definition', 'attributes', 'features']);
+
+/**
+ * The length of a pointer's shortest prefix that may hold an array; shorter prefixes name places a
+ * stored thing always holds as objects (or not at all): `attributes`, `features`, a feature and its (desired) properties are validated so
+ * (src/services/things/thing-validation.ts); no array can be on the way there.
+ */
+function objectLevels(field: Pointer): number {
+  if (field[0] === 'attributes') return 2;
+  if (field[0] !== 'features') return 1;
+  return field[2] === 'properties' || field[2] === 'desiredProperties' ? 4 : 3;
+}
 
 /**
  * Whether the string is stored as it is and no stored string maps to it: the index stores U+0000
