@@ -49,7 +49,7 @@ export async function openStore(config: Config, logger: Logger): Promise<OpenedS
     await SqlSearchIndex.invalidate(client, store.tables, schema);
     logger.warn('the search index is off (DOPPEL_SEARCH_INDEX=false): searches answer 503 until a start with it on rebuilds it');
     const off = (): Promise<never> => Promise.reject(new DittoError('gateway:service.unavailable'));
-    search = { candidates: off, sortScopes: off };
+    search = { candidates: off, sortScopes: off, countGroups: off };
   }
   // PGlite has one connection: a second transaction in flight would only wait for it.
   const committer = new GroupCommitter(store, { maxInFlight: config.postgresUrl === undefined ? 1 : config.postgresCommitsInFlight });

@@ -45,4 +45,21 @@ export interface SearchIndex {
    * features), at most `limit` of them: whose enforcers decide whether the caller may read it.
    */
   sortScopes(query: SearchScopeQuery, field: number, limit: number): Promise<SortScope[]>;
+  /**
+   * The number of candidates per (policy, namespace), at most `limit` groups, when the filter's
+   * SQL is exact for a reader who sees things whole (see `CompiledRqlSql`); undefined otherwise.
+   */
+  countGroups(query: SearchScopeQuery, limit: number): Promise<SearchCountGroup[] | undefined>;
+}
+
+/** Candidates of one policy and namespace (see `SearchIndex.countGroups`). */
+export interface SearchCountGroup {
+  readonly policyId: string;
+  readonly namespace: string;
+  readonly count: number;
+  /**
+   * How many of them hold an array on the way to a field the filter names: for those the SQL
+   * condition is not exact (`CompiledRqlSql.arrayPrefixes`).
+   */
+  readonly uncertain: number;
 }

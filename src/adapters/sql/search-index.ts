@@ -1,7 +1,7 @@
 import type { EntityWrite } from '../../ports/store.ts';
-import type { SearchCandidate, SearchCandidatesQuery, SearchIndex, SearchScopeQuery } from '../../ports/search.ts';
+import type { SearchCandidate, SearchCandidatesQuery, SearchCountGroup, SearchIndex, SearchScopeQuery } from '../../ports/search.ts';
 import {
-  compactParams, compileSort, indexPathOf, keysetCondition, KIND, rqlCondition, SqlParams, THING_COLUMNS, type SortScope,
+  compactParams, compileRqlSql, compileSort, indexPathOf, keysetCondition, KIND, rqlCondition, SqlParams, THING_COLUMNS, type SortScope,
 } from '../../rql/sql/index.ts';
 import type { SqlClient, SqlQueryable, SqlRow } from './client.ts';
 import { ensureSchema, type StoreTables } from './schema.ts';
@@ -219,6 +219,33 @@ export class SqlSearchIndex implements SearchIndex {
     const statement = compactParams(text, params.values);
     const rows = await this.client.query(statement.text, statement.values);
     return rows.map((r) => ({ policyId: String(r['policy_id']), namespace: String(r['namespace']), fid: String(r['fid']) }));
+  }
+
+  async countGroups(q: SearchScopeQuery, limit: number): Promise<SearchCountGroup[] | undefined> {
+    const t = this.tables;
+    const compiled = q.filter === undefined
+      ? { exact: true, arrayPrefixes: [] }
+      : compileRqlSql(q.filter, new SqlParams(), { thing: 'st', snapshot: 'sn', valueTable: t.value, now: q.now, text: storable });
+    if (!compiled.exact) return undefined;
+    if (q.namespaces !== undefined && q.namespaces.length === 0) return [];
+    const params = new SqlParams();
+    const scope = this.scope(q, params);
+    // Things with an array on the way to a filtered field: the condition may be wrong for them.
+    const uncertain = compiled.arrayPrefixes.length === 0
+      ? '0'
+      : `count(*) FILTER (WHERE EXISTS (SELECT 1 FROM ${t.value} x WHERE x.thing_id = st.thing_id
+          AND x.gpath = ANY(${params.add(compiled.arrayPrefixes, 'text[]')}) AND x.n IS NOT NULL AND x.kind = ${KIND.array}))`;
+    const text = `${scope.with}
+      SELECT st.policy_id, st.namespace, count(*) AS n, ${uncertain} AS uncertain
+      FROM ${t.thing} st ${scope.where.some((w) => /\bsn\./.test(w)) ? this.snapshotJoin() : ''}
+      WHERE ${scope.where.map((w) => `(${w})`).join(' AND ')}
+      GROUP BY st.policy_id, st.namespace
+      LIMIT ${params.add(limit, 'bigint')}`;
+    const statement = compactParams(text, params.values);
+    const rows = await this.client.query(statement.text, statement.values);
+    return rows.map((r) => ({
+      policyId: String(r['policy_id']), namespace: String(r['namespace']), count: asNumber(r['n']), uncertain: asNumber(r['uncertain']),
+    }));
   }
 
   /** The snapshot row of `st`'s thing, for filters and sorts on its revision and timestamps. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseRqlFilter } from '../index.ts';
-import { likePrefix, prefixUpperBound, rqlToSql, toSqlLike } from './compile.ts';
+import { compileRqlSql, likePrefix, prefixUpperBound, rqlToSql, toSqlLike } from './compile.ts';
 import { SqlParams } from './params.ts';
 import { indexRows } from './rows.ts';
 import { compileSort, keysetCondition, leafDepths } from './sort.ts';
@@ -139,5 +139,39 @@ describe('sort and keyset', () => {
     assert.match(sort.orderBy, /CASE WHEN \(\(t\.policy_id, t\.namespace, ''\) IN .* THEN '' ELSE coalesce\(t\.policy_id, ''\) END ASC/);
     const plain = compileSort([{ pointer: ['attributes', 'a'], direction: 'asc' }], new SqlParams(), { thing: 't', snapshot: 's', valueTable: 'v', hidden: [[]] });
     assert.doesNotMatch(plain.joins[0] as string, /unnest/, 'nothing hidden, nothing added');
+  });
+});
+
+describe('exactness for a whole-thing reader', () => {
+  const compiled = (filter: string): { exact: boolean; arrayPrefixes: readonly string[] } => {
+    const c = compileRqlSql(parseRqlFilter(filter), new SqlParams(), { thing: 't', snapshot: 's', valueTable: 'v', now: NOW, text: (s) => s.replaceAll('\u0000', '\uffff') });
+    return { exact: c.exact, arrayPrefixes: c.arrayPrefixes };
+  };
+  const exact = (filter: string): boolean => compiled(filter).exact;
+
+  test('comparisons of stored values and columns are exact', () => {
+    for (const f of [
+      'eq(attributes/a,1)', 'gt(attributes/a,1)', 'le(features/*/properties/p,2.5)', 'in(attributes/a,1,"x",true,null)', 'exists(features/f)',
+      'like(attributes/s,"ab*c?")', 'ne(attributes/a,"x")', 'eq(attributes/a,"😀")', 'gt(attributes/flag,false)', 'gt(attributes/a,null)',
+      'eq(thingId,"a:b")', 'gt(_modified,"2024-01-01")', 'lt(_created,time:now)', 'eq(policyId,"a:p")', 'eq(_revision,"3")', 'like(thingId,"a:*")',
+      'and(eq(attributes/a,1),or(exists(definition),eq(_namespace,"a")))', 'not(eq(thingId,"a:b"))', 'not(gt(_revision,2))',
+    ]) assert.equal(exact(f), true, f);
+  });
+
+  test('what the compiler widens is reported', () => {
+    for (const f of [
+      'not(eq(attributes/a,1))', 'empty(attributes/a)', 'empty(thingId)', 'ilike(attributes/s,"ab*")', 'ilike(thingId,"a:*")',
+      'ne(features/*/properties/p,1)', 'eq(_metadata/x,1)', 'gt(attributes/s,"m")',
+      'eq(attributes/s,"a\u0000")', 'eq(attributes/s,"\uffff")', 'like(attributes/s,"*\ufffd")', 'gt(thingId,"\ue000")',
+      'and(eq(attributes/a,1),not(exists(attributes/b)))', 'or(eq(thingId,"a:b"),empty(attributes/x))',
+    ]) assert.equal(exact(f), false, f);
+  });
+
+  test('the prefixes where an array would make the condition inexact are listed', () => {
+    // attributes, features, a feature and its properties are objects in every stored thing.
+    assert.deepEqual(compiled('eq(attributes/a,1)').arrayPrefixes, []);
+    assert.deepEqual(compiled('and(eq(attributes/l/room,1),exists(features/lamp/properties/x/y),exists(features/*/definition))').arrayPrefixes,
+      ['attributes/l', 'features/*/properties/x']);
+    assert.deepEqual(compiled('eq(thingId,"a:b")').arrayPrefixes, []);
   });
 });

@@ -41,12 +41,41 @@ export function rqlToSql(filter: RqlFilter, options: RqlSqlOptions): SqlFragment
 
 /** The SQL condition for `filter`, adding its values to `params`. */
 export function rqlCondition(filter: RqlFilter, params: SqlParams, options: RqlSqlOptions): string {
-  return new Compiler(params, options).compile(filter, 'positive');
+  return compileRqlSql(filter, params, options).condition;
+}
+
+/** A compiled filter and what it is worth for a caller who may read the whole thing. */
+export interface CompiledRqlSql {
+  readonly condition: string;
+  /**
+   * For a thing its reader sees whole (READ at the root, revoked nowhere), the condition holds
+   * exactly when the filter does, unless the thing holds an array at one of `arrayPrefixes`.
+   * False: the condition only proposes candidates, even for such readers.
+   */
+  readonly exact: boolean;
+  /**
+   * Generic paths (as stored) of the proper prefixes of the value paths the filter names. The
+   * index stores the fields of objects nested in arrays of arrays under the outer array's path,
+   * where a filter does not reach them (json-walk.ts): a thing with an array on the way to a
+   * filtered field is not decided by the condition alone.
+   */
+  readonly arrayPrefixes: readonly string[];
+}
+
+/** The SQL condition for `filter`, adding its values to `params`, with its exactness (see `CompiledRqlSql`). */
+export function compileRqlSql(filter: RqlFilter, params: SqlParams, options: RqlSqlOptions): CompiledRqlSql {
+  const compiler = new Compiler(params, options);
+  const condition = compiler.compile(filter, 'positive');
+  return { condition, exact: compiler.exact, arrayPrefixes: [...compiler.arrayPrefixes] };
 }
 
 type Scalar = string | number | boolean | null;
 
 class Compiler {
+  /** Whether every condition so far is exact for a whole-thing reader (see `CompiledRqlSql`). */
+  exact = true;
+  readonly arrayPrefixes = new Set<string>();
+
   constructor(
     private readonly params: SqlParams,
     private readonly o: RqlSqlOptions,
@@ -66,21 +95,37 @@ class Compiler {
         break;
     }
     const field = fieldOf(f.property);
-    if (field === undefined) return polarity === 'positive' ? TRUE : FALSE;
+    if (field === undefined) return this.widened(polarity === 'positive' ? TRUE : FALSE);
     const exact = ALWAYS_VISIBLE.has(field[0] as string) && field.length === 1;
-    if (polarity === 'negative' && !exact) return FALSE;
-    // A hidden field is absent, hence empty: only always visible fields restrict here.
+    if (polarity === 'negative' && !exact) return this.widened(FALSE);
+    // A hidden field is absent, hence empty: only always visible fields restrict here. (`empty`
+    // is never exact: the SQL does not look for empty values.)
+    if (f.op === 'empty') this.exact = false;
     if (f.op === 'empty' && !exact) return TRUE;
     const column = field.length === 1 ? THING_COLUMNS[field[0] as string] : undefined;
-    if (column !== undefined) return this.column(f, thingColumnSql(column, this.o), column.type);
-    if (field[0] === '_metadata') return polarity === 'positive' ? TRUE : FALSE;
+    if (column !== undefined) return this.column(f, thingColumnSql(column, this.o), column.type, polarity);
+    // Only these roots are indexed; the evaluator would find others in the document.
+    if (!INDEXED_ROOTS.has(field[0] as string) || !field.every(plainText)) return this.widened(polarity === 'positive' ? TRUE : FALSE);
     return this.values(f, field);
   }
 
+  /** Notes that `condition` only approximates the filter, even for a whole-thing reader. */
+  private widened(condition: string): string {
+    this.exact = false;
+    return condition;
+  }
+
+  /** Notes whether the string `v` compares in SQL as in the evaluator (for `op`); see `plainText`. */
+  private checkString(v: Scalar | undefined, op: RqlSingleOp | 'like'): void {
+    if (typeof v !== 'string') return;
+    if (!plainText(v) || (op !== 'eq' && op !== 'ne' && op !== 'like' && !orderedAlike(v))) this.exact = false;
+  }
+
   /** A filter on a column of the per-thing row (exact: no arrays, no absence except policyId). */
-  private column(f: RqlFilter, expr: string, type: 'text' | 'bigint'): string {
+  private column(f: RqlFilter, expr: string, type: 'text' | 'bigint', polarity: Polarity): string {
     const typed = (v: RqlValue): Scalar | undefined => {
       const r = this.resolve(v);
+      this.checkString(r, 'eq');
       if (type === 'text') return typeof r === 'string' ? r : undefined;
       return typeof r === 'number' ? r : undefined;
     };
@@ -95,7 +140,7 @@ class Compiler {
         return `${expr} IS NULL`;
       case 'like':
       case 'ilike':
-        return type === 'text' ? this.like(f.op, target, f.pattern) : FALSE;
+        return type === 'text' ? this.like(f.op, target, f.pattern, polarity) : FALSE;
       case 'in': {
         const vs = f.values.map(typed).filter((v): v is string | number => v !== undefined && v !== null);
         if (vs.length === 0) return FALSE;
@@ -107,7 +152,10 @@ class Compiler {
       case 'ge':
       case 'lt':
       case 'le': {
+        // The evaluator never matches a time placeholder it cannot resolve, not even with ne.
+        if (f.op === 'ne' && isTimePlaceholder(f.value) && this.resolve(f.value) === undefined) this.exact = false;
         const v = typed(f.value);
+        this.checkString(v, f.op);
         if (v === undefined || v === null) return f.op === 'ne' ? `${expr} IS NOT NULL` : FALSE;
         return `${target} ${SQL_OP[f.op]} ${this.params.add(v, cast)}`;
       }
@@ -119,11 +167,14 @@ class Compiler {
   /** A filter on value rows; `field` is not always visible, so this runs in positive position only. */
   private values(f: RqlFilter, field: Pointer): string {
     const path = indexPathOf(field);
+    const text = this.o.text ?? ((x: string): string => x);
+    for (let i = objectLevels(field); i < field.length; i++) this.arrayPrefixes.add(text(indexPathOf(field.slice(0, i)).gpath));
     const rows = (condition: string): string => {
       const text = this.o.text ?? ((x: string): string => x);
       const where = [`v.gpath = ${this.params.add(text(path.gpath), 'text')}`];
       if (path.fid !== undefined) where.push(`v.fid = ${this.params.add(text(path.fid), 'text')}`);
-      if (condition !== TRUE) where.push(condition);
+      // An OR is parenthesised, or it would take the path conditions with it.
+      if (condition !== TRUE) where.push(condition !== ANY_ROW && condition.includes(' OR ') ? `(${condition})` : condition);
       return `${this.o.thing}.thing_id IN (SELECT v.thing_id FROM ${this.o.valueTable} v WHERE ${where.join(' AND ')})`;
     };
     switch (f.op) {
@@ -133,9 +184,13 @@ class Compiler {
         return TRUE;
       case 'like':
       case 'ilike':
-        return rows(combine([`v.kind = ${KIND.string} AND v.t IS NOT NULL`, this.like(f.op, 'v.t', f.pattern)], 'AND'));
+        return rows(combine([`v.kind = ${KIND.string} AND v.t IS NOT NULL`, this.like(f.op, 'v.t', f.pattern, 'positive')], 'AND'));
       case 'in': {
-        const parts = f.values.map((v) => this.valueTest('eq', this.resolve(v)));
+        const parts = f.values.map((v) => {
+          const r = this.resolve(v);
+          this.checkString(r, 'eq');
+          return this.valueTest('eq', r);
+        });
         const condition = combine(parts, 'OR');
         return condition === FALSE ? FALSE : rows(condition);
       }
@@ -143,8 +198,11 @@ class Compiler {
         // Exists, and no value equals: exact on one path; with the wildcard a hidden feature
         // may hold the equal value, so only existence is required there.
         const exists = rows(ANY_ROW);
-        if (path.fid === undefined) return exists;
-        const equal = this.valueTest('eq', this.resolve(f.value));
+        if (path.fid === undefined) return this.widened(exists);
+        const r = this.resolve(f.value);
+        if (r === undefined) this.exact = false;
+        this.checkString(r, 'ne');
+        const equal = this.valueTest('eq', r);
         return equal === FALSE ? exists : `${exists} AND NOT ${rows(equal)}`;
       }
       case 'eq':
@@ -152,7 +210,11 @@ class Compiler {
       case 'ge':
       case 'lt':
       case 'le': {
-        const condition = this.valueTest(f.op, this.resolve(f.value));
+        const r = this.resolve(f.value);
+        // Stored strings holding U+0000 are stored with U+FFFF in its place: ranges on them differ.
+        if (typeof r === 'string' && f.op !== 'eq') this.exact = false;
+        this.checkString(r, f.op);
+        const condition = this.valueTest(f.op, r);
         return condition === FALSE ? FALSE : rows(condition);
       }
       default:
@@ -178,14 +240,22 @@ class Compiler {
   /**
    * `like` becomes SQL LIKE (with an explicit prefix range so a B-tree index serves it whatever
    * the plan); `ilike` folds ASCII only in SQL, so a pattern with other letters restricts
-   * nothing there and is decided by the exact evaluation.
+   * nothing there and is decided by the exact evaluation. Lower-casing some non-ASCII letters
+   * yields ASCII ones (U+212A KELVIN SIGN is `k`, U+0130 is `i` and a combining dot), so any
+   * string with a non-ASCII character (more bytes than characters) stays a candidate of `ilike`;
+   * in negative position (thing ID, namespace) only ASCII strings, where SQL folds as the
+   * evaluator does, match.
    */
-  private like(op: 'like' | 'ilike', expr: string, text: string): string {
+  private like(op: 'like' | 'ilike', expr: string, text: string, polarity: Polarity): string {
+    // ilike: the evaluator lower-cases every letter, SQL only ASCII ones.
+    if (op === 'ilike') this.exact = false;
+    this.checkString(text, 'like');
     const pattern = this.o.text === undefined ? text : this.o.text(text);
     const sqlPattern = toSqlLike(pattern);
     if (op === 'ilike') {
-      if ([...pattern].some((ch) => (ch.codePointAt(0) ?? 0) > 0x7f)) return TRUE;
-      return `lower(${expr}) LIKE ${this.params.add(sqlPattern.toLowerCase(), 'text')}`;
+      if ([...pattern].some((ch) => (ch.codePointAt(0) ?? 0) > 0x7f)) return polarity === 'positive' ? TRUE : FALSE;
+      const folded = `lower(${expr}) LIKE ${this.params.add(sqlPattern.toLowerCase(), 'text')}`;
+      return polarity === 'positive' ? `${folded} OR octet_length(${expr}) <> length(${expr})` : `${folded} AND octet_length(${expr}) = length(${expr})`;
     }
     const prefix = likePrefix(pattern);
     const conditions = [`${expr} LIKE ${this.params.add(sqlPattern, 'text')}`];
@@ -209,6 +279,36 @@ class Compiler {
 // served by its own index.
 const NO_T_NO_N = 'v.t IS NULL AND v.n IS NULL';
 const ANY_ROW = `(v.t IS NOT NULL OR v.n IS NOT NULL OR (${NO_T_NO_N}))`;
+
+const INDEXED_ROOTS: ReadonlySet<string> = new Set(['definition', 'attributes', 'features']);
+
+/**
+ * The length of a pointer's shortest prefix that may hold an array; shorter prefixes name places a
+ * stored thing always holds as objects (or not at all): `attributes`, `features`, a feature and its (desired) properties are validated so
+ * (src/services/things/thing-validation.ts); no array can be on the way there.
+ */
+function objectLevels(field: Pointer): number {
+  if (field[0] === 'attributes') return 2;
+  if (field[0] !== 'features') return 1;
+  return field[2] === 'properties' || field[2] === 'desiredProperties' ? 4 : 3;
+}
+
+/**
+ * Whether the string is stored as it is and no stored string maps to it: the index stores U+0000
+ * as U+FFFF and unpaired surrogates as U+FFFD (src/adapters/sql/search-rows.ts), so a value with
+ * any of these four may equal in SQL what differs in the document.
+ */
+function plainText(s: string): boolean {
+  return !s.includes('\u0000') && !/[\ufffd\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(s);
+}
+
+/**
+ * Whether strings order against `s` alike in SQL ("C": code points) and in the evaluator (UTF-16
+ * code units): the two orders differ only between two code units at or above U+D800.
+ */
+function orderedAlike(s: string): boolean {
+  return !/[\ud800-\uffff]/.test(s);
+}
 
 const SQL_OP: Readonly<Record<RqlSingleOp, string>> = { eq: '=', ne: '<>', gt: '>', ge: '>=', lt: '<', le: '<=' };
 

@@ -1,5 +1,5 @@
-export { rqlCondition, rqlToSql, likePrefix, prefixUpperBound, toSqlLike } from './compile.ts';
-export type { RqlSqlOptions } from './compile.ts';
+export { compileRqlSql, rqlCondition, rqlToSql, likePrefix, prefixUpperBound, toSqlLike } from './compile.ts';
+export type { CompiledRqlSql, RqlSqlOptions } from './compile.ts';
 export { compactParams, SqlParams } from './params.ts';
 export type { SqlFragment } from './params.ts';
 export { ALWAYS_VISIBLE, indexPathOf, KIND, THING_COLUMNS } from './paths.ts';

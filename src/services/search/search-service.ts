@@ -28,6 +28,40 @@ export interface SearchServiceOptions {
 const DEFAULT_SORT: readonly SortField[] = [{ pointer: ['thingId'], direction: 'asc' }];
 /** Candidates fetched per round trip: a page's worth at first, growing while matches are rare. */
 const MAX_BATCH = 1000;
+/** (Policy, namespace) groups a count decides one enforcer each for; beyond, it checks every candidate. */
+export const MAX_COUNT_GROUPS = 10_000;
+
+interface MatchOptions {
+  /** Decide only whether the caller may read the candidate, not the filter. */
+  readonly readableOnly?: boolean;
+  /** The condition for the index instead of the filter (the filter still decides each candidate). */
+  readonly sqlFilter?: RqlFilter;
+  /** Candidates passed over without a decision. */
+  readonly skip?: (c: SearchCandidate) => boolean;
+  /** When the scan budget started (default: now). */
+  readonly started?: number;
+  readonly enforcers?: Map<string, Promise<PolicyEnforcer | undefined>>;
+}
+
+const groupKey = (policyId: string, namespace: string): string => `${policyId}\u0000${namespace}`;
+
+/** Per compiled enforcer and subjects: READ at the root and revoked nowhere, i.e. the view is the whole thing. */
+const wholeReaders = new WeakMap<PolicyEnforcer, Map<string, boolean>>();
+
+function readsWhole(enforcer: PolicyEnforcer, subjects: readonly string[]): boolean {
+  let memo = wholeReaders.get(enforcer);
+  if (memo === undefined) {
+    memo = new Map();
+    wholeReaders.set(enforcer, memo);
+  }
+  const key = subjects.join('\n');
+  let verdict = memo.get(key);
+  if (verdict === undefined) {
+    verdict = enforcer.hasUnrestricted('thing', [], subjects, ['READ']);
+    if (memo.size < 1_000) memo.set(key, verdict);
+  }
+  return verdict;
+}
 
 interface Parsed {
   readonly filter: RqlFilter | undefined;
@@ -116,7 +150,7 @@ export class SearchService {
   /** Where a stream resumes after `thingId`: its sort key as the caller sees it. */
   private async positionOf(thingId: string, p: Parsed, sort: readonly SortField[]): Promise<readonly unknown[]> {
     const only: Parsed = { ...p, filter: { op: 'eq', property: { kind: 'field', pointer: ['thingId'] }, value: thingId }, namespaces: undefined };
-    for await (const m of this.matches(only, sort, undefined, 1, true)) return m.candidate.key;
+    for await (const m of this.matches(only, sort, undefined, 1, { readableOnly: true })) return m.candidate.key;
     throw new DittoError('things:thing.notfound', { thingId });
   }
 
@@ -139,12 +173,54 @@ export class SearchService {
     return { items, lastKey, more: false };
   }
 
-  /** The number of things the caller may read that match; checks every candidate (docs/search.md). */
+  /**
+   * The number of things the caller may read that match (docs/search.md, "Counting"): candidates
+   * are counted in SQL per policy and namespace; a group whose policy lets the caller read things
+   * whole, under a filter whose SQL is exact then, adds its number; the others' candidates are
+   * decided one by one.
+   */
   async count(cmd: SearchThingsCommand): Promise<number> {
     const parsed = this.parse(cmd);
+    const started = this.options.clockMs();
+    const enforcers = new Map<string, Promise<PolicyEnforcer | undefined>>();
+    const groups = await this.deps.index.countGroups(
+      { filter: parsed.filter, namespaces: parsed.namespaces, sort: DEFAULT_SORT, subjects: parsed.subjects, now: parsed.now }, MAX_COUNT_GROUPS + 1,
+    );
     let n = 0;
-    for await (const m of this.matches(parsed, DEFAULT_SORT, undefined, MAX_BATCH)) if (m !== undefined) n++;
+    if (groups === undefined || groups.length > MAX_COUNT_GROUPS) {
+      for await (const m of this.matches(parsed, DEFAULT_SORT, undefined, MAX_BATCH, { started, enforcers })) if (m !== undefined) n++;
+      return n;
+    }
+    const counted = new Set<string>();
+    const undecided = new Set<string>();
+    for (const g of groups) {
+      this.checkTime(started);
+      const enforcer = await this.enforcerOf(g.policyId, g.namespace, enforcers);
+      if (enforcer === undefined) continue;
+      if (g.uncertain === 0 && readsWhole(enforcer, parsed.subjects)) {
+        n += g.count;
+        counted.add(groupKey(g.policyId, g.namespace));
+      } else {
+        undecided.add(g.policyId);
+      }
+    }
+    const [first, ...rest] = undecided;
+    if (first === undefined) return n;
+    // Only the undecided policies' candidates; those of a namespace counted above are skipped.
+    const only: RqlFilter = { op: 'in', property: { kind: 'field', pointer: ['policyId'] }, values: [first, ...rest] };
+    const sqlFilter: RqlFilter = parsed.filter === undefined ? only : { op: 'and', filters: [parsed.filter, only] };
+    const skip = (c: SearchCandidate): boolean => {
+      const policyId = c.entity.data['policyId'];
+      return typeof policyId === 'string' && counted.has(groupKey(policyId, namespaceOf(c.entity.id)));
+    };
+    for await (const m of this.matches(parsed, DEFAULT_SORT, undefined, MAX_BATCH, { started, enforcers, sqlFilter, skip })) if (m !== undefined) n++;
     return n;
+  }
+
+  private checkTime(started: number): void {
+    if (this.options.clockMs() - started > this.options.maxScanMs) {
+      throw new DittoError('thing-search:query.time.exceeded', { timeoutMs: this.options.maxScanMs });
+    }
   }
 
   private parse(cmd: SearchThingsCommand): Parsed {
@@ -156,18 +232,15 @@ export class SearchService {
 
   /** Matching things in sort order, from after `after`, fetched in growing batches. */
   private async *matches(
-    p: Parsed, sort: readonly SortField[], after: readonly unknown[] | undefined, firstBatch: number, readableOnly = false,
+    p: Parsed, sort: readonly SortField[], after: readonly unknown[] | undefined, firstBatch: number, o: MatchOptions = {},
   ): AsyncGenerator<Match> {
-    const started = this.options.clockMs();
-    const checkTime = (): void => {
-      if (this.options.clockMs() - started > this.options.maxScanMs) {
-        throw new DittoError('thing-search:query.time.exceeded', { timeoutMs: this.options.maxScanMs });
-      }
-    };
+    const started = o.started ?? this.options.clockMs();
+    const checkTime = (): void => this.checkTime(started);
     let batch = Math.min(Math.max(firstBatch, 16), MAX_BATCH);
     let position = after;
-    const enforcers = new Map<string, Promise<PolicyEnforcer | undefined>>();
-    const scope = { filter: p.filter, namespaces: p.namespaces, sort, subjects: p.subjects, now: p.now };
+    const enforcers = o.enforcers ?? new Map<string, Promise<PolicyEnforcer | undefined>>();
+    const readableOnly = o.readableOnly === true;
+    const scope = { filter: o.sqlFilter ?? p.filter, namespaces: p.namespaces, sort, subjects: p.subjects, now: p.now };
     const hidden = await sortHiding(scope, {
       index: this.deps.index,
       enforcer: (policyId, namespace) => this.enforcerOf(policyId, namespace, enforcers),
@@ -177,6 +250,7 @@ export class SearchService {
     for (;;) {
       const candidates = await this.deps.index.candidates({ ...scope, after: position, limit: batch, ...(hidden === undefined ? {} : { hidden }) });
       for (const c of candidates) {
+        if (o.skip?.(c) === true) continue;
         const m = await this.decide(c, readableOnly ? { ...p, filter: undefined } : p, enforcers);
         if (m !== undefined) yield m;
       }
@@ -189,7 +263,7 @@ export class SearchService {
   }
 
   private enforcerOf(policyId: string, namespace: string, enforcers: Map<string, Promise<PolicyEnforcer | undefined>>): Promise<PolicyEnforcer | undefined> {
-    const key = `${policyId}\u0000${namespace}`;
+    const key = groupKey(policyId, namespace);
     let pending = enforcers.get(key);
     if (pending === undefined) {
       pending = this.deps.policies.handle(policyId, namespace).then((h) => h?.enforcer);
