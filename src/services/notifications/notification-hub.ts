@@ -153,7 +153,8 @@ export class NotificationHub {
   }
 
   private async process(event: PublishedEvent, peeked: StoredEntity | undefined, policyHint: string | undefined): Promise<void> {
-    const delivered = new Set<string>();
+    // Only an event that requests acknowledgements needs to know whom it reached.
+    const delivered = event.headers?.['requested-acks'] === undefined ? undefined : new Set<string>();
     try {
       const state = peeked ?? (await this.sources.loadThing(event.thingId));
       const fromState = state?.data['policyId'];
@@ -164,11 +165,11 @@ export class NotificationHub {
       this.events++;
       this.fanOut(new EventContext(event, state, enforcer, this.options.now), delivered);
     } finally {
-      if (event.headers?.['requested-acks'] !== undefined) this.options.onAckRequestingEvent?.(event.thingId, event.headers, delivered);
+      if (delivered !== undefined && event.headers !== undefined) this.options.onAckRequestingEvent?.(event.thingId, event.headers, delivered);
     }
   }
 
-  private fanOut(ctx: EventContext, delivered: Set<string>): void {
+  private fanOut(ctx: EventContext, delivered: Set<string> | undefined): void {
     const e = ctx.event;
     this.visit(this.all, ctx, delivered);
     const byNs = this.byNamespace.get(e.namespace);
@@ -177,7 +178,7 @@ export class NotificationHub {
     if (byId !== undefined) this.visit(byId, ctx, delivered);
   }
 
-  private visit(entries: ReadonlySet<Entry>, ctx: EventContext, delivered: Set<string>): void {
+  private visit(entries: ReadonlySet<Entry>, ctx: EventContext, delivered: Set<string> | undefined): void {
     const e = ctx.event;
     for (const entry of entries) {
       const sub = entry.subscriber;
@@ -187,7 +188,7 @@ export class NotificationHub {
       const n = ctx.notificationFor(entry.group, s, entry.key);
       if (n === null) continue;
       this.notifications++;
-      if (sub.origin !== undefined) delivered.add(sub.origin);
+      if (delivered !== undefined && sub.origin !== undefined) delivered.add(sub.origin);
       try {
         sub.deliver(n);
       } catch (err) {
