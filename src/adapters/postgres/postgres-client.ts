@@ -1,5 +1,5 @@
 import postgres from 'postgres';
-import type { SqlClient, SqlQueryable, SqlRow, StoreLogger } from '../sql/client.ts';
+import type { QueryOptions, SqlClient, SqlQueryable, SqlRow, StoreLogger } from '../sql/client.ts';
 import { schemaIdentifier } from '../sql/identifiers.ts';
 import { StoreUnavailableError } from '../../services/persistence/errors.ts';
 
@@ -46,11 +46,13 @@ export function describeUrl(url: string): string {
   }
 }
 
-async function run<T>(sql: Unsafe, text: string, params: readonly unknown[], where: string): Promise<T[]> {
+async function run<T>(sql: Unsafe, text: string, params: readonly unknown[], where: string, options: QueryOptions | undefined): Promise<T[]> {
   try {
     // The statement texts are fixed, so preparing them saves a round trip and a plan per call;
-    // the driver ignores its connection-level `prepare` option for unsafe() queries.
-    const rows = params.length === 0 ? await sql.unsafe(text) : await sql.unsafe(text, params as Param[], { prepare: true });
+    // the driver ignores its connection-level `prepare` option for unsafe() queries. An unnamed
+    // (unprepared) statement is planned anew for each call with its parameters.
+    const prepare = options?.plan !== 'custom';
+    const rows = params.length === 0 ? await sql.unsafe(text) : await sql.unsafe(text, params as Param[], { prepare });
     return rows as unknown as T[];
   } catch (e) {
     if (isUnavailable(e)) {
@@ -69,14 +71,17 @@ export class PostgresClient implements SqlClient {
     private readonly where: string,
   ) {}
 
-  query<T extends SqlRow = SqlRow>(text: string, params: readonly unknown[] = []): Promise<T[]> {
-    return run<T>(this.sql, text, params, this.where);
+  query<T extends SqlRow = SqlRow>(text: string, params: readonly unknown[] = [], options?: QueryOptions): Promise<T[]> {
+    return run<T>(this.sql, text, params, this.where, options);
   }
 
   async transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T> {
     try {
       const result = await this.sql.begin((tx) =>
-        fn({ query: <R extends SqlRow = SqlRow>(text: string, params: readonly unknown[] = []) => run<R>(tx, text, params, this.where) }),
+        fn({
+          query: <R extends SqlRow = SqlRow>(text: string, params: readonly unknown[] = [], options?: QueryOptions) =>
+            run<R>(tx, text, params, this.where, options),
+        }),
       );
       return result as T;
     } catch (e) {

@@ -3,7 +3,7 @@ import type { SearchCandidate, SearchCandidatesQuery, SearchCountGroup, SearchIn
 import {
   compactParams, compileRqlSql, compileSort, indexPathOf, keysetCondition, KIND, rqlCondition, SqlParams, THING_COLUMNS, type SortScope,
 } from '../../rql/sql/index.ts';
-import type { SqlClient, SqlQueryable, SqlRow } from './client.ts';
+import { CUSTOM_PLAN, type SqlClient, type SqlQueryable, type SqlRow } from './client.ts';
 import { ensureSchema, type StoreTables } from './schema.ts';
 import { planThingRows, storable, type ThingIndexWrite } from './search-rows.ts';
 import { policyGrants, searchDdl, searchTables, type SearchTables } from './search-schema.ts';
@@ -111,7 +111,7 @@ export class SqlSearchIndex implements SearchIndex {
     if (writes.length === 0) return;
     const plan = planThingRows(writes);
     if (plan.changedRows === 0 && plan.docs.length === 0 && plan.gone.length === 0) return;
-    await tx.query(this.writeThings, [plan.replaced, JSON.stringify(plan.deleted), plan.gone, JSON.stringify(plan.docs), JSON.stringify(plan.inserted)]);
+    await tx.query(this.writeThings, [plan.replaced, JSON.stringify(plan.deleted), plan.gone, JSON.stringify(plan.docs), JSON.stringify(plan.inserted)], CUSTOM_PLAN);
     this.noteChanges(plan.changedRows);
   }
 
@@ -154,8 +154,8 @@ export class SqlSearchIndex implements SearchIndex {
       for (const [subject, reads] of grants.subjects) subjects.push({ policy_id: p.id, subject: storable(subject), reads });
       for (const imported of grants.imports) imports.push({ policy_id: p.id, imported_id: imported });
     }
-    await tx.query(this.clearPolicies, [policies.map((p) => p.id)]);
-    if (subjects.length > 0 || imports.length > 0) await tx.query(this.writePolicies, [JSON.stringify(subjects), JSON.stringify(imports)]);
+    await tx.query(this.clearPolicies, [policies.map((p) => p.id)], CUSTOM_PLAN);
+    if (subjects.length > 0 || imports.length > 0) await tx.query(this.writePolicies, [JSON.stringify(subjects), JSON.stringify(imports)], CUSTOM_PLAN);
   }
 
   async candidates(q: SearchCandidatesQuery): Promise<SearchCandidate[]> {

@@ -2,7 +2,7 @@ import type { JsonObject } from '../../model/json.ts';
 import { isJsonObject } from '../../model/json.ts';
 import type { CommitOutcome, EntityType, EntityWrite, JournalEntry, Store, StoredEntity, WriteUnit } from '../../ports/store.ts';
 import { RevisionConflictError, StoreUnavailableError } from '../../services/persistence/errors.ts';
-import type { SqlClient, SqlQueryable, SqlRow, StoreLogger } from './client.ts';
+import { CUSTOM_PLAN, type SqlClient, type SqlQueryable, type SqlRow, type StoreLogger } from './client.ts';
 import { ensureStoreSchema, type StoreTables } from './schema.ts';
 import { encodeRound, entityKey, planRounds, validateUnit, type PlannedWrite } from './write-plan.ts';
 
@@ -223,7 +223,7 @@ export class SqlStore implements Store {
 
   private async apply(tx: SqlQueryable, units: readonly (readonly [number, WriteUnit])[]): Promise<void> {
     for (const round of planRounds(units)) {
-      const applied = await tx.query(this.sql.write, [encodeRound(round)]);
+      const applied = await tx.query(this.sql.write, [encodeRound(round)], CUSTOM_PLAN);
       if (applied.length !== round.length) throw new BatchConflict(conflictsOf(round, applied));
       if (this.hooks.length > 0) {
         const writes = round.map((p) => p.write);
