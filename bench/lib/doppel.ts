@@ -26,7 +26,7 @@ export function startDoppel(options: DoppelStartOptions): Promise<RunningServer>
   return spawnServer({
     name: options.name ?? 'doppel',
     args: [join('src', 'cli.ts')],
-    env: { DOPPEL_HOST: '127.0.0.1', DOPPEL_LOG_LEVEL: 'warn', ...options.store.env, ...options.env },
+    env: { DOPPEL_HOST: '127.0.0.1', DOPPEL_LOG_LEVEL: 'warn', ...options.store.env, ...options.env, ...serverEnvFromShell() },
     nodeOptions: [...profiling, ...(options.nodeOptions ?? [])],
     cwd: options.serverDir,
   });
@@ -81,4 +81,17 @@ export async function readThings(origin: string, count: number, concurrency: num
     client.close();
   }
   return { seconds: (performance.now() - started) / 1000, bodies };
+}
+
+/**
+ * `BENCH_SERVER_ENV='K=V,K2=V2'` passes settings to every measured Doppel (the shell's own DOPPEL_*
+ * variables never reach it), e.g. to compare DOPPEL_POSTGRES_COMMITS_IN_FLIGHT values.
+ */
+function serverEnvFromShell(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of (process.env['BENCH_SERVER_ENV'] ?? '').split(',')) {
+    const eq = pair.indexOf('=');
+    if (eq > 0) out[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
+  }
+  return out;
 }

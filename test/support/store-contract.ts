@@ -251,15 +251,63 @@ export function storeContract(name: string, open: () => Promise<StoreFixture>, o
       assert.deepEqual((await f.store.load('thing', id))?.data, { r: 3 });
     });
 
-    void it('commits a batch in one transaction with a constant number of statements', async () => {
+    void it('commits a batch of one write per entity as one statement, whatever its size', async () => {
       const units = (n: number) => Array.from({ length: n }, (): WriteUnit => [write(entityAt('thing', freshId(), 1, { n }), 0)]);
       f.client.reset();
       assert.equal(okCount(await f.store.commit(units(1))), 1);
-      const singleStatements = f.client.statements;
+      assert.deepEqual([f.client.transactions, f.client.statements], [0, 1], 'no BEGIN and COMMIT of its own');
       f.client.reset();
       assert.equal(okCount(await f.store.commit(units(200))), 200);
+      assert.deepEqual([f.client.transactions, f.client.statements], [0, 1]);
+    });
+
+    void it('commits a batch that needs several rounds in one transaction with a constant number of statements', async () => {
+      const batch = (n: number) => Array.from({ length: n }, (): WriteUnit => {
+        const id = freshId();
+        return [write(entityAt('thing', id, 1, { n }), 0), write(entityAt('thing', id, 2, { n }), 1)];
+      });
+      f.client.reset();
+      assert.equal(okCount(await f.store.commit(batch(1))), 1);
+      const singleStatements = f.client.statements;
+      f.client.reset();
+      assert.equal(okCount(await f.store.commit(batch(100))), 100);
       assert.equal(f.client.transactions, 1);
       assert.equal(f.client.statements, singleStatements, 'statements per batch do not grow with its size');
+    });
+
+    void it('an inlinable hook joins the single statement; a conflict there rolls the whole statement back', async () => {
+      const marks = `${f.store.tables.schema}.contract_hook_marks`;
+      await f.admin(`CREATE TABLE IF NOT EXISTS ${marks} (entity_id text NOT NULL)`);
+      const remove = f.store.addCommitHook({
+        run: async (tx, writes) => {
+          await tx.query(`INSERT INTO ${marks} SELECT unnest($1::text[])`, [writes.map((w) => w.entity.id)]);
+        },
+        inline: (writes, first) => ({
+          ctes: [`hook_marks AS (INSERT INTO ${marks} SELECT unnest($${first}::text[]))`],
+          params: [writes.map((w) => w.entity.id)],
+        }),
+      });
+      const marked = async (ids: readonly string[]): Promise<string[]> =>
+        ((await f.admin(`SELECT entity_id FROM ${marks} WHERE entity_id = ANY($1::text[]) ORDER BY entity_id`, [ids])) as { entity_id: string }[]).map((r) => r.entity_id);
+      try {
+        const a = freshId();
+        const b = freshId();
+        f.client.reset();
+        assert.equal(okCount(await commit([write(entityAt('thing', a, 1, {}), 0)], [write(entityAt('thing', b, 1, {}), 0)])), 2);
+        assert.deepEqual([f.client.transactions, f.client.statements], [0, 1]);
+        assert.deepEqual(await marked([a, b]), [a, b].sort());
+        // `a` is at revision 1, so expecting 0 loses the race: the single statement must leave no
+        // trace, and the transactions that follow commit `c` alone, with its mark written once.
+        const c = freshId();
+        const outcomes = await commit([write(entityAt('thing', a, 1, { again: true }), 0)], [write(entityAt('thing', c, 1, {}), 0)]);
+        assertConflict(outcomes[0]);
+        assert.deepEqual(outcomes[1], { ok: true });
+        assert.deepEqual((await f.store.load('thing', a))?.data, {});
+        assert.deepEqual(await marked([a, c]), [a, c].sort());
+        assert.deepEqual((await f.store.journal('thing', c, 0, 9)).map((j) => j.revision), [1]);
+      } finally {
+        remove();
+      }
     });
 
     void it('runs commit hooks inside the transaction with the applied writes; a failing hook fails only its unit', async () => {

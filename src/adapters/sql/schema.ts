@@ -14,6 +14,14 @@ export function storeTables(schemaName: string): StoreTables {
   return { schema, journal: `${schema}.doppel_journal`, snapshot: `${schema}.doppel_snapshot` };
 }
 
+/**
+ * A function of the store's schema that raises SQLSTATE `CHECK_APPLIED_ERRCODE` unless its two
+ * counts are equal: a single-statement commit ends with it, so that a batch in which some write lost
+ * a revision race rolls back whole (a statement cannot roll itself back otherwise).
+ */
+export const CHECK_APPLIED_FUNCTION = 'doppel_check_applied';
+export const CHECK_APPLIED_ERRCODE = 'DP001';
+
 // `json`, not `jsonb`: it keeps the document exactly as written (key order, duplicate-free text,
 // \u0000 escapes), which a Ditto client reading its thing back expects. Timestamps are kept as the
 // ISO-8601 strings the service produced, so they read back identically; cast with ::timestamptz
@@ -36,6 +44,14 @@ function storeDdl(t: StoreTables): string[] {
       deleted boolean NOT NULL,
       data json NOT NULL,
       PRIMARY KEY (entity_type, entity_id))`,
+    `CREATE OR REPLACE FUNCTION ${t.schema}.${CHECK_APPLIED_FUNCTION}(applied bigint, expected bigint) RETURNS int
+      LANGUAGE plpgsql VOLATILE AS $$
+      BEGIN
+        IF applied <> expected THEN
+          RAISE EXCEPTION '% of % writes applied: a revision race was lost', applied, expected USING ERRCODE = '${CHECK_APPLIED_ERRCODE}';
+        END IF;
+        RETURN 0;
+      END $$`,
   ];
 }
 

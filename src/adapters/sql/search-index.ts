@@ -1,4 +1,5 @@
 import type { EntityWrite } from '../../ports/store.ts';
+import type { InlinableCommitHook } from './sql-store.ts';
 import type { SearchCandidate, SearchCandidatesQuery, SearchCountGroup, SearchIndex, SearchScopeQuery } from '../../ports/search.ts';
 import {
   compactParams, compileRqlSql, compileSort, indexPathOf, keysetCondition, KIND, rqlCondition, SqlParams, THING_COLUMNS, type SortScope,
@@ -23,6 +24,44 @@ const REBUILD_BATCH = 500;
 // set of things drift slowly).
 const ANALYZE_FRACTION = 1;
 const ANALYZE_MIN_ROWS = 5_000;
+
+/**
+ * The WITH items that bring the index rows of a batch of thing writes up to date, with parameters
+ * numbered from `first` (see `thingParams`). A thing whose previous state the writer passed along
+ * (the usual case) has only its changed rows deleted (param 2, matched on every column) and
+ * inserted (param 5): a write usually changes one value, and each row costs index insertions. Any
+ * other thing has all its rows replaced (param 1). The DELETEs do not see rows inserted by the same
+ * statement, and no row is deleted by both (a thing is in param 1 or in param 2, never both). The
+ * per-thing row is written only when it is new or its policy changed (param 4), and deleted with
+ * its thing (param 3). The names differ from the store's own items, so they can join its statement.
+ */
+function thingCtes(t: SearchTables, first: number): string[] {
+  const p = (k: number): string => `$${first + k - 1}`;
+  const row = 'i text, p text, f text, k smallint, t text, n float8, b boolean';
+  return [
+    `g AS (SELECT * FROM json_to_recordset(${p(2)}::text::json) AS g(${row}))`,
+    `d AS (DELETE FROM ${t.value} WHERE thing_id = ANY(${p(1)}::text[]))`,
+    `dg AS (DELETE FROM ${t.value} v USING g WHERE v.thing_id = g.i AND v.gpath = g.p AND v.fid = g.f AND v.kind = g.k
+      AND v.t IS NOT DISTINCT FROM g.t AND v.n IS NOT DISTINCT FROM g.n AND v.b IS NOT DISTINCT FROM g.b)`,
+    `dt AS (DELETE FROM ${t.thing} WHERE thing_id = ANY(${p(3)}::text[]))`,
+    `ut AS (INSERT INTO ${t.thing} (thing_id, namespace, policy_id)
+      SELECT * FROM json_to_recordset(${p(4)}::text::json) AS x(thing_id text, namespace text, policy_id text)
+      ON CONFLICT (thing_id) DO UPDATE SET namespace = excluded.namespace, policy_id = excluded.policy_id)`,
+    `iv AS (INSERT INTO ${t.value} (thing_id, gpath, fid, kind, t, n, b)
+      SELECT i, p, f, k, t, n, b FROM json_to_recordset(${p(5)}::text::json) AS r(${row}))`,
+  ];
+}
+
+/** The five parameters of `thingCtes`, or undefined when the writes change no index row. */
+function thingParams(writes: readonly ThingIndexWrite[]): { params: unknown[]; changedRows: number } | undefined {
+  if (writes.length === 0) return undefined;
+  const plan = planThingRows(writes);
+  if (plan.changedRows === 0 && plan.docs.length === 0 && plan.gone.length === 0) return undefined;
+  return {
+    params: [plan.replaced, JSON.stringify(plan.deleted), plan.gone, JSON.stringify(plan.docs), JSON.stringify(plan.inserted)],
+    changedRows: plan.changedRows,
+  };
+}
 
 export interface SqlSearchIndexOptions {
   /** Told when a background ANALYZE fails (the index itself stays correct, only plans suffer). */
@@ -62,25 +101,8 @@ export class SqlSearchIndex implements SearchIndex {
     this.tables = tables;
     const t = tables;
     this.analyzeStatement = `ANALYZE ${t.thing}, ${t.value}, ${t.policySubject}, ${t.policyImport}`;
-    // One statement per commit round whatever its size. A thing whose previous state the writer
-    // passed along (the usual case) has only its changed rows deleted ($2, matched on every column)
-    // and inserted ($5): a write usually changes one value, and each row costs index insertions.
-    // Any other thing has all its rows replaced ($1). The DELETEs do not see rows inserted by the
-    // same statement, and no row is deleted by both (a thing is in $1 or in $2, never both).
-    // The per-thing row is written only when it is new or its policy changed ($4), and deleted with
-    // its thing ($3).
-    this.writeThings = `WITH g AS (
-        SELECT * FROM json_to_recordset($2::text::json) AS g(i text, p text, f text, k smallint, t text, n float8, b boolean)
-      ), d AS (DELETE FROM ${t.value} WHERE thing_id = ANY($1::text[])
-      ), dg AS (
-        DELETE FROM ${t.value} v USING g WHERE v.thing_id = g.i AND v.gpath = g.p AND v.fid = g.f AND v.kind = g.k
-          AND v.t IS NOT DISTINCT FROM g.t AND v.n IS NOT DISTINCT FROM g.n AND v.b IS NOT DISTINCT FROM g.b
-      ), dt AS (DELETE FROM ${t.thing} WHERE thing_id = ANY($3::text[])
-      ), ut AS (INSERT INTO ${t.thing} (thing_id, namespace, policy_id)
-        SELECT * FROM json_to_recordset($4::text::json) AS x(thing_id text, namespace text, policy_id text)
-        ON CONFLICT (thing_id) DO UPDATE SET namespace = excluded.namespace, policy_id = excluded.policy_id)
-      INSERT INTO ${t.value} (thing_id, gpath, fid, kind, t, n, b)
-        SELECT i, p, f, k, t, n, b FROM json_to_recordset($5::text::json) AS r(i text, p text, f text, k smallint, t text, n float8, b boolean)`;
+    // One statement per commit round whatever its size.
+    this.writeThings = `WITH ${thingCtes(t, 1).join(', ')} SELECT 1`;
     // Two statements: primary keys would clash if old rows were deleted by the same statement.
     this.clearPolicies = `WITH d AS (DELETE FROM ${t.policySubject} WHERE policy_id = ANY($1::text[]))
       DELETE FROM ${t.policyImport} WHERE policy_id = ANY($1::text[])`;
@@ -101,18 +123,30 @@ export class SqlSearchIndex implements SearchIndex {
     await client.query(`DELETE FROM ${tables.meta} WHERE key = 'built'`);
   }
 
-  /** The commit hook: register with `SqlStore.addCommitHook`. */
-  readonly hook = async (tx: SqlQueryable, writes: readonly EntityWrite[]): Promise<void> => {
-    await this.indexThings(tx, writes.filter((w) => w.entity.type === 'thing'));
-    await this.indexPolicies(tx, writes.filter((w) => w.entity.type === 'policy').map((w) => w.entity));
+  /**
+   * The commit hook: register with `SqlStore.addCommitHook`. Thing writes can join the batch's
+   * single statement; policy writes need two statements of their own (their rows' primary keys
+   * would clash within one), so a batch with any takes the transaction form.
+   */
+  readonly hook: InlinableCommitHook = {
+    run: async (tx, writes) => {
+      await this.indexThings(tx, writes.filter((w) => w.entity.type === 'thing'));
+      await this.indexPolicies(tx, writes.filter((w) => w.entity.type === 'policy').map((w) => w.entity));
+    },
+    inline: (writes, firstParam) => {
+      if (writes.some((w) => w.entity.type !== 'thing')) return undefined;
+      const rows = thingParams(writes);
+      if (rows === undefined) return { ctes: [], params: [] };
+      this.noteChanges(rows.changedRows);
+      return { ctes: thingCtes(this.tables, firstParam), params: rows.params };
+    },
   };
 
   private async indexThings(tx: SqlQueryable, writes: readonly ThingIndexWrite[]): Promise<void> {
-    if (writes.length === 0) return;
-    const plan = planThingRows(writes);
-    if (plan.changedRows === 0 && plan.docs.length === 0 && plan.gone.length === 0) return;
-    await tx.query(this.writeThings, [plan.replaced, JSON.stringify(plan.deleted), plan.gone, JSON.stringify(plan.docs), JSON.stringify(plan.inserted)], CUSTOM_PLAN);
-    this.noteChanges(plan.changedRows);
+    const rows = thingParams(writes);
+    if (rows === undefined) return;
+    await tx.query(this.writeThings, rows.params, CUSTOM_PLAN);
+    this.noteChanges(rows.changedRows);
   }
 
   /**
