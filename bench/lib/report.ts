@@ -82,12 +82,21 @@ export function printGoals(goals: readonly Goal[]): void {
   for (const g of goals) console.log(`  ${g.met ? 'MET    ' : 'NOT MET'}  ${g.name}: ${g.measured} (goal ${g.goal})`);
 }
 
-/** Writes `bench/results/<scenario>-<UTC date and time>.json` and returns its path. */
+/**
+ * Writes `bench/results/<scenario>-<UTC date and time>.json` and returns its path; a run that ends
+ * in the same minute as an earlier one gets `-2`, `-3`, ... rather than replacing its file.
+ */
 export async function writeResults(scenario: string, data: object): Promise<string> {
   const dir = join(REPO_ROOT, 'bench', 'results');
   await mkdir(dir, { recursive: true });
   const stamp = new Date().toISOString().slice(0, 16).replace(':', '');
-  const file = join(dir, `${scenario}-${stamp}.json`);
-  await writeFile(file, JSON.stringify(data, null, 2) + '\n');
-  return file;
+  for (let n = 1; ; n++) {
+    const file = join(dir, `${scenario}-${stamp}${n === 1 ? '' : `-${n}`}.json`);
+    try {
+      await writeFile(file, JSON.stringify(data, null, 2) + '\n', { flag: 'wx' });
+      return file;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
 }
