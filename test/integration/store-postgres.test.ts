@@ -44,6 +44,28 @@ void describe('PostgreSQL adapter', { skip: pg.skip ?? false }, () => {
     }, pg.url);
   });
 
+  void it('plans batch writes per call: no prepared statement whose generic plan could outlive the table size it was made for', async () => {
+    await withPostgresSchema(async (s) => {
+      // One connection, so that pg_prepared_statements (per session) shows what the store prepared.
+      const client = await openPostgresClient({ url: s.url, schema: s.schema, maxConnections: 1 });
+      const store = await SqlStore.open(client, { schema: s.schema });
+      try {
+        const ids = Array.from({ length: 4 }, () => freshId());
+        for (let r = 1; r <= 8; r++) {
+          const outcomes = await store.commit(ids.map((id) => [write(entityAt('thing', id, r, { r }), r - 1)]));
+          assert.ok(outcomes.every((o) => o.ok));
+        }
+        assert.equal((await store.load('thing', ids[0] ?? ''))?.revision, 8, 'reads are still prepared and work');
+        const prepared = await client.query<{ statement: string }>('SELECT statement FROM pg_prepared_statements');
+        assert.ok(prepared.length > 0, 'the session prepares its other statements');
+        const writes = prepared.filter((p) => /doppel_snapshot/.test(p.statement) && /json_to_recordset/.test(p.statement));
+        assert.deepEqual(writes, []);
+      } finally {
+        await store.close();
+      }
+    }, pg.url);
+  });
+
   void it('creates the schema when missing, with unqualified names resolving into it', async () => {
     await withPostgresSchema(async (s) => {
       const client = await openPostgresClient({ url: s.url, schema: s.schema });
