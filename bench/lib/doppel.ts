@@ -1,5 +1,6 @@
 // Starting Doppel for a run and filling it with things through its HTTP API.
 
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnServer, type RunningServer } from './children.ts';
 import { DITTO_BASIC, forEachBounded, HttpClient, withRetries } from './http.ts';
@@ -21,13 +22,24 @@ export interface DoppelStartOptions {
   readonly env?: Readonly<Record<string, string>>;
 }
 
+/**
+ * The Node flags `npm start` of that tree passes before `--import tsx` (V8 heap settings), so the
+ * server measured runs as `npm start` runs it, also for an exported revision.
+ */
+export function startScriptFlags(serverDir: string): string[] {
+  const pkg = JSON.parse(readFileSync(join(serverDir, 'package.json'), 'utf8')) as { scripts?: { start?: string } };
+  const words = (pkg.scripts?.start ?? '').split(/\s+/);
+  const end = words.indexOf('--import');
+  return words[0] === 'node' && end > 0 ? words.slice(1, end) : [];
+}
+
 export function startDoppel(options: DoppelStartOptions): Promise<RunningServer> {
   const profiling = options.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`];
   return spawnServer({
     name: options.name ?? 'doppel',
     args: [join('src', 'cli.ts')],
     env: { DOPPEL_HOST: '127.0.0.1', DOPPEL_LOG_LEVEL: 'warn', ...options.store.env, ...options.env, ...serverEnvFromShell() },
-    nodeOptions: [...profiling, ...(options.nodeOptions ?? [])],
+    nodeOptions: [...startScriptFlags(options.serverDir), ...profiling, ...(options.nodeOptions ?? [])],
     cwd: options.serverDir,
   });
 }
