@@ -118,4 +118,21 @@ describe('custom acknowledgements on the live channel', () => {
     assert.equal(value['ws-ack']?.status, 200);
     assert.equal(value['live-response']?.status, 200);
   });
+
+  test('over the WebSocket: a live message requesting a custom label with response-required=false is refused with 400, and not delivered', async () => {
+    const id = await thing();
+    const [ns, name] = id.split(':');
+    const device = await session(['quiet-ack'], 'START-SEND-MESSAGES');
+    const sender = await session([]);
+    const headers = { 'content-type': 'text/plain', timeout: '5s', 'response-required': false, 'requested-acks': ['quiet-ack'] };
+    sender.send({ topic: `${ns}/${name}/things/live/messages/hush`, path: '/inbox/messages/hush', value: 'q', headers: { ...headers, 'correlation-id': 'ws-quiet-acks' } });
+    const refused = await sender.next((x) => x.headers['correlation-id'] === 'ws-quiet-acks');
+    assert.equal(refused.topic, `${ns}/${name}/things/live/errors`);
+    assert.equal(refused.status, 400);
+    assert.equal((refused.value as { error?: string }).error, 'header.invalid');
+    // The same message without the label goes through: the device sees that one, never the refused one.
+    sender.send({ topic: `${ns}/${name}/things/live/messages/hush`, path: '/inbox/messages/hush', value: 'ok', headers: { ...headers, 'requested-acks': [], 'correlation-id': 'ws-quiet-ok' } });
+    const delivered = await device.next(isSignal('messages'));
+    assert.equal(delivered.headers['correlation-id'], 'ws-quiet-ok');
+  });
 });
