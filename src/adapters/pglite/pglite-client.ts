@@ -159,7 +159,9 @@ async function createPglite(pgdata: string | undefined, template: Buffer | undef
  * live process holds the directory's lock.
  */
 export async function openPgliteClient(options: PgliteClientOptions = {}): Promise<PgliteClient> {
-  const { dataDir, templateDir, logger, sharedBuffers } = options;
+  const { templateDir, logger, sharedBuffers } = options;
+  // `memory://` is PGlite's own name for "no directory"; as a path it would create `memory:/pgdata`.
+  const dataDir = options.dataDir?.startsWith('memory://') === true ? undefined : options.dataDir;
   let lock: DirLock | undefined;
   let pgdata: string | undefined;
   if (dataDir !== undefined) {
