@@ -47,6 +47,7 @@ export const SETTINGS = {
   maxJsonDepth: { kind: 'int', env: 'DOPPEL_MAX_JSON_DEPTH', flag: '--max-json-depth', default: 64, min: 1, doc: 'Deepest nesting of JSON accepted.' },
   maxTimeoutMs: { kind: 'int', env: 'DOPPEL_MAX_TIMEOUT_MS', flag: '--max-timeout-ms', default: 60_000, min: 0, doc: 'Largest `timeout` a request may ask for.' },
   maxMessagePayloadBytes: { kind: 'int', env: 'DOPPEL_MAX_MESSAGE_PAYLOAD_BYTES', flag: '--max-message-payload-bytes', default: 256_000, min: 1, doc: 'Largest message payload (HTTP body of a message, or its protocol value); larger ones answer 413 (Ditto: 250k).' },
+  maxClaimTimeoutMs: { kind: 'int', env: 'DOPPEL_MAX_CLAIM_TIMEOUT_MS', flag: '--max-claim-timeout-ms', default: 600_000, min: 0, doc: 'Largest `timeout` a claim message (`POST …/inbox/claim`) may ask for (Ditto: 10 min); other requests are bounded by DOPPEL_MAX_TIMEOUT_MS.' },
   liveTimeoutMs: { kind: 'int', env: 'DOPPEL_LIVE_TIMEOUT_MS', flag: '--live-timeout-ms', default: 10_000, min: 1, doc: 'How long a message or live command waits for its response when the request names no timeout (Ditto: 10 s); claim messages wait 60 s.' },
   liveMaxPending: { kind: 'int', env: 'DOPPEL_LIVE_MAX_PENDING', flag: '--live-max-pending', default: 10_000, min: 1, doc: 'Requests that may wait for live responses or acknowledgements at once; more answer 429.' },
   cacheMaxThings: { kind: 'int', env: 'DOPPEL_CACHE_MAX_THINGS', flag: '--cache-max-things', default: 200_000, min: 1, doc: 'Things kept in memory.' },

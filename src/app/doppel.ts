@@ -132,6 +132,7 @@ export async function startDoppel(config: Config, logger: Logger): Promise<Doppe
       maxBodyBytes: config.maxBodyBytes,
       maxJsonDepth: config.maxJsonDepth,
       maxTimeoutMs: config.maxTimeoutMs,
+      maxClaimTimeoutMs: config.maxClaimTimeoutMs,
       defaultNamespace: config.defaultNamespace,
       maxMessagePayloadBytes: config.maxMessagePayloadBytes,
       liveTimeoutMs: config.liveTimeoutMs,

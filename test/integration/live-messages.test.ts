@@ -191,6 +191,20 @@ describe('message permissions', () => {
     assert.equal((await sent).status, 200);
   });
 
+  test('a claim may wait up to ten minutes; other messages up to the general maximum of a minute', async () => {
+    const id = await thing();
+    const d = await device();
+    const claim = api.call('POST', `/api/2/things/${id}/inbox/claim?timeout=600`, { body: { who: 'me' }, headers: as('test:stranger') });
+    await answer(d, 200, { granted: true }, { 'content-type': 'application/json' });
+    assert.equal((await claim).status, 200);
+    const tooLongClaim = await api.call('POST', `/api/2/things/${id}/inbox/claim`, { body: 1, headers: { timeout: '11m' } });
+    assert.equal(tooLongClaim.status, 400);
+    assert.equal(errorOf(tooLongClaim), 'gateway:timeout.invalid');
+    const tooLongMessage = await api.call('POST', `/api/2/things/${id}/inbox/messages/x?timeout=120`, { body: 1 });
+    assert.equal(tooLongMessage.status, 400);
+    assert.equal(errorOf(tooLongMessage), 'gateway:timeout.invalid');
+  });
+
   test('receivers need READ on the message: a session without it gets nothing', async () => {
     const id = await thing();
     const blind = await device('START-SEND-MESSAGES', as('test:twin-reader'));

@@ -18,6 +18,8 @@ export interface HttpConfig {
   readonly maxBodyBytes: number;
   readonly maxJsonDepth: number;
   readonly maxTimeoutMs: number;
+  /** Largest `timeout` of a claim message, which may wait longer than other requests (Ditto: 10 min). */
+  readonly maxClaimTimeoutMs: number;
   readonly defaultNamespace: string;
   /** Largest message payload (413 `messages:payload.toolarge` beyond). */
   readonly maxMessagePayloadBytes: number;
@@ -137,7 +139,7 @@ export function buildHttpServer(deps: HttpServerDeps): FastifyInstance {
     const correlationId = headers['correlation-id'];
     try {
       const auth = await deps.authenticator.authenticate({ authorization: req.headers.authorization, preAuthenticated: preAuthValues(req, query) });
-      if (headers['timeout'] !== undefined) parseTimeoutMs(headers['timeout'], deps.config.maxTimeoutMs);
+      if (headers['timeout'] !== undefined) parseTimeoutMs(headers['timeout'], isClaimPath(segments) ? deps.config.maxClaimTimeoutMs : deps.config.maxTimeoutMs);
       const host = req.headers.host ?? 'localhost';
       const api: ApiRequest = {
         method: req.method,
@@ -196,4 +198,9 @@ async function route(api: ApiRequest, reply: FastifyReply, deps: HttpServerDeps)
     default:
       return sendPlain(reply, 404);
   }
+}
+
+/** `/api/2/things/<id>/inbox/claim`: the one route whose timeout may exceed the general maximum. */
+function isClaimPath(segments: readonly string[]): boolean {
+  return segments.length === 6 && segments[2] === 'things' && segments[4] === 'inbox' && segments[5] === 'claim';
 }

@@ -20,7 +20,7 @@ import { sendPlain } from './render.ts';
  * HTTP request waits for the answer; what came back becomes the HTTP response.
  */
 
-/** [ditto: MessagesRoute] claim messages wait a minute unless told otherwise. */
+/** [ditto: MessagesRoute] claim messages wait a minute unless told otherwise, and may ask for up to ten. */
 const CLAIM_TIMEOUT_MS = 60_000;
 /** [ditto: basic-acknowledgements] twin commands wait for acknowledgements up to a minute by default. */
 const ACK_TIMEOUT_MS = 60_000;
@@ -53,9 +53,9 @@ export function matchMessageRoute(rest: readonly string[]): MessageRoute | undef
   return featureId === undefined ? { direction, subject: s, claim: false } : { direction, featureId, subject: s, claim: false };
 }
 
-function timeoutMs(api: ApiRequest, deps: HttpServerDeps, fallbackMs: number): number {
+function timeoutMs(api: ApiRequest, deps: HttpServerDeps, fallbackMs: number, maxMs = deps.config.maxTimeoutMs): number {
   const text = api.headers['timeout'];
-  return text === undefined ? Math.min(fallbackMs, deps.config.maxTimeoutMs) : parseTimeoutMs(text, deps.config.maxTimeoutMs);
+  return text === undefined ? Math.min(fallbackMs, maxMs) : parseTimeoutMs(text, maxMs);
 }
 
 /** POST of a message: the body is the payload, routed to the thing's subscribers; their first answer is the response. */
@@ -65,7 +65,7 @@ export async function handleMessage(api: ApiRequest, reply: FastifyReply, deps: 
   checkMessageSubject(route.subject);
   const bytes = Buffer.isBuffer(api.body) ? api.body : Buffer.from(typeof api.body === 'string' ? api.body : '', 'utf8');
   checkPayloadSize(bytes.length, deps.config.maxMessagePayloadBytes);
-  const wait = timeoutMs(api, deps, route.claim ? CLAIM_TIMEOUT_MS : deps.config.liveTimeoutMs);
+  const wait = route.claim ? timeoutMs(api, deps, CLAIM_TIMEOUT_MS, deps.config.maxClaimTimeoutMs) : timeoutMs(api, deps, deps.config.liveTimeoutMs);
   // timeout=0 only means "no response" for messages; it still cannot wait for acknowledgements.
   if (wait === 0 && customLabels(api).length > 0) throw zeroTimeoutError(api);
   const contentType = api.contentType ?? 'application/octet-stream';
