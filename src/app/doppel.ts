@@ -77,7 +77,7 @@ export async function startDoppel(config: Config, logger: Logger): Promise<Doppe
     },
   );
   const search = new SearchService(
-    { index: opened.search, policies },
+    { index: opened.search, policies, ...(config.searchIndex ? { things } : {}) },
     { now, clockMs: () => performance.now(), maxScanMs: config.searchMaxScanMs },
   );
   const enforcer = async (policyId: string, namespace: string) => (await policies.handle(policyId, namespace))?.enforcer;

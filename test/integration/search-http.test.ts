@@ -66,6 +66,12 @@ for (const backend of await searchBackends()) {
       ['exists(features/fan)', ['b']],
       ['eq(definition,"org.example:sensor:1.0")', ['c']],
       [`eq(thingId,"${ns}:b")`, ['b']],
+      // Point lookups (taken from the thing states, not the index) decide like every other search.
+      [`and(eq(thingId,"${ns}:b"),eq(attributes/s,"beta"))`, ['b']],
+      [`and(eq(attributes/s,"alpha"),eq(thingId,"${ns}:b"))`, []],
+      [`eq(thingId,"${ns}:nothing")`, []],
+      [`eq(thingId,"not-an-id")`, []],
+      [`eq(thingId,"org.other:b")`, []],
       [`like(thingId,"${ns}:?")`, ['a', 'b', 'c', 'd', 'e']],
       [`eq(policyId,"${ns}:a")`, ['a']],
       [`eq(namespace,"${ns}")`, ['a', 'b', 'c', 'd', 'e']],
@@ -119,6 +125,34 @@ for (const backend of await searchBackends()) {
       assert.equal(err(bad), 'rql.expression.invalid');
       const count = await call(base, 'GET', '/api/2/search/things/count?filter=foo(1)');
       assert.equal(err(count), 'rql.expression.invalid');
+    });
+
+    test('a point lookup by thing ID: namespaces, fields, limit, READ on the thing, deleted things', async () => {
+      const b = `filter=${encodeURIComponent(`eq(thingId,"${ns}:b")`)}`;
+      assert.deepEqual(ids(await get(`${b}&namespaces=org.other`)), []);
+      assert.deepEqual(ids(await get(`${b}&namespaces=org.other,${ns}`)), [`${ns}:b`]);
+      const fields = await get(`${b}&fields=thingId,attributes/s,_revision`);
+      assert.deepEqual(fields.json, { items: [{ thingId: `${ns}:b`, attributes: { s: 'beta' }, _revision: 1 }], nextPageOffset: -1 });
+      const sized = await get(`${b}&option=${encodeURIComponent('size(1)')}`);
+      assert.deepEqual(ids(sized), [`${ns}:b`]);
+      assert.equal((sized.json as { cursor?: string }).cursor, undefined, 'nothing follows a point lookup');
+      assert.deepEqual(ids(await get(`${b}&option=${encodeURIComponent('limit(1,1)')}`)), []);
+      assert.deepEqual(ids(await get(`filter=${encodeURIComponent(`and(eq(thingId,"${ns}:b"),eq(thingId,"${ns}:a"))`)}`)), []);
+      // Only attributes/s readable for test:partial: the thing is found by its ID and cut to that.
+      await put(`${ns}:partial`, {
+        attributes: { s: 'p', secret: 1 },
+        _policy: { entries: {
+          OWNER: { subjects: { 'nginx:ditto': { type: 't' } }, resources: { 'thing:/': { grant: ['READ', 'WRITE'], revoke: [] }, 'policy:/': { grant: ['READ', 'WRITE'], revoke: [] } } },
+          PARTIAL: { subjects: { 'test:partial': { type: 't' } }, resources: { 'thing:/attributes/s': { grant: ['READ'], revoke: [] } } },
+        } },
+      });
+      const partial = `filter=${encodeURIComponent(`eq(thingId,"${ns}:partial")`)}`;
+      assert.deepEqual((await get(partial, as('test:partial'))).json, { items: [{ thingId: `${ns}:partial`, attributes: { s: 'p' } }], nextPageOffset: -1 });
+      assert.deepEqual(ids(await get(`filter=${encodeURIComponent(`and(eq(thingId,"${ns}:partial"),eq(attributes/secret,1))`)}`, as('test:partial'))), []);
+      assert.deepEqual(ids(await get(partial, as('test:stranger'))), []);
+      assert.equal((await call(base, 'GET', `/api/2/search/things/count?${partial}`, { headers: as('test:stranger') })).text, '0');
+      assert.equal((await call(base, 'DELETE', `/api/2/things/${ns}:partial`)).status, 204);
+      assert.deepEqual(ids(await get(partial)), []);
     });
 
     test('namespaces, fields, several filters, POST form', async () => {

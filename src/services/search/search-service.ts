@@ -2,7 +2,9 @@ import { DittoError } from '../../model/errors/index.ts';
 import { applyFieldSelector, parseFieldSelector, type FieldSelector } from '../../model/field-selector.ts';
 import type { JsonObject } from '../../model/json.ts';
 import type { PolicyEnforcer } from '../../policy/index.ts';
+import { parseThingId } from '../../model/ids.ts';
 import type { SearchCandidate, SearchIndex } from '../../ports/search.ts';
+import type { StoredEntity } from '../../ports/store.ts';
 import { evaluateRqlFilter, formatRqlFilter, parseRqlFilter, type RqlFilter } from '../../rql/index.ts';
 import type { SortField } from '../../rql/sql/index.ts';
 import type { SearchThingsCommand, SearchThingsPage } from '../../signals/index.ts';
@@ -15,6 +17,13 @@ import { sortHiding } from './sort-visibility.ts';
 export interface SearchServiceDeps {
   readonly index: SearchIndex;
   readonly policies: { handle(policyId: string, namespace: string): Promise<PolicyHandle | undefined> };
+  /**
+   * The committed thing states (the things service's cache in front of the store). When given, a
+   * search whose filter pins one thing ID takes its one candidate from here instead of the index:
+   * the index is written in the same transaction as the state, so both say the same. Leave it out
+   * when the index is off, so that searches keep answering 503 then.
+   */
+  readonly things?: { load(thingId: string): Promise<StoredEntity | undefined> };
 }
 
 export interface SearchServiceOptions {
@@ -241,6 +250,15 @@ export class SearchService {
     const enforcers = o.enforcers ?? new Map<string, Promise<PolicyEnforcer | undefined>>();
     const readableOnly = o.readableOnly === true;
     const scope = { filter: o.sqlFilter ?? p.filter, namespaces: p.namespaces, sort, subjects: p.subjects, now: p.now };
+    // A point lookup: its one candidate, if any, comes from the committed states. No page follows
+    // it, so its key is never used as a position (count and stream resumption keep the index).
+    const pinned = position === undefined && o.sqlFilter === undefined && o.readableOnly !== true ? this.pinnedCandidate(p) : undefined;
+    if (pinned !== undefined) {
+      const c = await pinned;
+      const m = c === undefined ? undefined : await this.decide(c, p, enforcers);
+      if (m !== undefined) yield m;
+      return;
+    }
     const hidden = await sortHiding(scope, {
       index: this.deps.index,
       enforcer: (policyId, namespace) => this.enforcerOf(policyId, namespace, enforcers),
@@ -260,6 +278,24 @@ export class SearchService {
       position = last.key;
       batch = Math.min(batch * 2, MAX_BATCH);
     }
+  }
+
+  /**
+   * When the filter pins one thing ID (`eq(thingId,…)` alone or in a top-level `and`) and the thing
+   * states are at hand: that thing as the only candidate (undefined inside: none). Undefined when
+   * the index has to answer.
+   */
+  private pinnedCandidate(p: Parsed): Promise<SearchCandidate | undefined> | undefined {
+    const things = this.deps.things;
+    const thingId = p.filter === undefined ? undefined : pinnedThingId(p.filter);
+    if (things === undefined || thingId === undefined) return undefined;
+    try {
+      parseThingId(thingId);
+    } catch {
+      return undefined;
+    }
+    if (p.namespaces !== undefined && !p.namespaces.includes(namespaceOf(thingId))) return Promise.resolve(undefined);
+    return things.load(thingId).then((entity) => (entity === undefined || entity.deleted ? undefined : { entity, key: [] }));
   }
 
   private enforcerOf(policyId: string, namespace: string, enforcers: Map<string, Promise<PolicyEnforcer | undefined>>): Promise<PolicyEnforcer | undefined> {
@@ -283,6 +319,19 @@ export class SearchService {
     if (p.filter !== undefined && !evaluateRqlFilter(p.filter, view, { now: () => p.now })) return undefined;
     return { candidate: c, view, plain };
   }
+}
+
+/** The thing ID an RQL filter requires: `eq(thingId,"…")`, or one in a conjunction. */
+export function pinnedThingId(filter: RqlFilter): string | undefined {
+  if (filter.op === 'eq' && filter.property.kind === 'field' && filter.property.pointer.length === 1 && filter.property.pointer[0] === 'thingId') {
+    return typeof filter.value === 'string' ? filter.value : undefined;
+  }
+  if (filter.op !== 'and') return undefined;
+  for (const f of filter.filters) {
+    const id = pinnedThingId(f);
+    if (id !== undefined) return id;
+  }
+  return undefined;
 }
 
 function render(view: JsonObject, selector: FieldSelector): JsonObject {
