@@ -30,8 +30,10 @@ export interface RunningServer {
 
 export interface SpawnServerOptions {
   readonly name: string;
-  /** Script and arguments after `node --import tsx`. */
+  /** Script and arguments after `node --import tsx` (after `node` when `typescript` is false). */
   readonly args: readonly string[];
+  /** Load the script through tsx (default); false for JavaScript. */
+  readonly typescript?: boolean;
   readonly env: Readonly<Record<string, string>>;
   /** Extra node options, e.g. --cpu-prof. */
   readonly nodeOptions?: readonly string[];
@@ -114,7 +116,8 @@ async function waitHealthy(origin: string, child: ChildProcess, lines: () => str
 
 export async function spawnServer(options: SpawnServerOptions): Promise<RunningServer> {
   const port = await freePort();
-  const child = spawn(process.execPath, [...(options.nodeOptions ?? []), '--import', 'tsx', ...options.args], {
+  const loader = options.typescript === false ? [] : ['--import', 'tsx'];
+  const child = spawn(process.execPath, [...(options.nodeOptions ?? []), ...loader, ...options.args], {
     cwd: options.cwd ?? REPO_ROOT,
     env: { ...cleanEnv(), ...options.env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,6 +1,7 @@
 // Starting Doppel for a run and filling it with things through its HTTP API.
 
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnServer, type RunningServer } from './children.ts';
 import { DITTO_BASIC, forEachBounded, HttpClient, withRetries } from './http.ts';
@@ -12,7 +13,7 @@ export const ID_PREFIX = 'bench:thing-';
 
 export interface DoppelStartOptions {
   readonly store: BenchStore;
-  /** Where src/cli.ts is: the repository or an exported revision. */
+  /** The tree to run: the repository or an exported revision. */
   readonly serverDir: string;
   /** Write a V8 CPU profile into this directory when the server exits. */
   readonly cpuProfDir?: string | undefined;
@@ -23,21 +24,33 @@ export interface DoppelStartOptions {
 }
 
 /**
- * The Node flags `npm start` of that tree passes before `--import tsx` (V8 heap settings), so the
- * server measured runs as `npm start` runs it, also for an exported revision.
+ * The Node flags `npm start` of that tree passes before its script or `--import tsx` (V8 heap
+ * settings), so the server measured runs as `npm start` runs it, also for an exported revision.
  */
 export function startScriptFlags(serverDir: string): string[] {
   const pkg = JSON.parse(readFileSync(join(serverDir, 'package.json'), 'utf8')) as { scripts?: { start?: string } };
   const words = (pkg.scripts?.start ?? '').split(/\s+/);
-  const end = words.indexOf('--import');
-  return words[0] === 'node' && end > 0 ? words.slice(1, end) : [];
+  if (words[0] !== 'node') return [];
+  const end = words.findIndex((w, i) => i > 0 && (w === '--import' || !w.startsWith('-')));
+  return end > 0 ? words.slice(1, end) : [];
+}
+
+/**
+ * Trees whose `npm start` runs JavaScript compiled into dist/ (scripts/start.mjs) are built first
+ * and measured from dist/, as `npm start` runs them; older revisions run src/cli.ts through tsx.
+ */
+function serverEntry(serverDir: string): { args: string[]; typescript: boolean } {
+  if (!existsSync(join(serverDir, 'scripts', 'start.mjs'))) return { args: [join('src', 'cli.ts')], typescript: true };
+  const built = spawnSync(process.execPath, [join('scripts', 'start.mjs'), '--build-only'], { cwd: serverDir, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (built.status !== 0) throw new Error(`building ${serverDir} failed`);
+  return { args: [join('dist', 'cli.js')], typescript: false };
 }
 
 export function startDoppel(options: DoppelStartOptions): Promise<RunningServer> {
   const profiling = options.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`];
   return spawnServer({
     name: options.name ?? 'doppel',
-    args: [join('src', 'cli.ts')],
+    ...serverEntry(options.serverDir),
     env: { DOPPEL_HOST: '127.0.0.1', DOPPEL_LOG_LEVEL: 'warn', ...options.store.env, ...options.env, ...serverEnvFromShell() },
     nodeOptions: [...startScriptFlags(options.serverDir), ...profiling, ...(options.nodeOptions ?? [])],
     cwd: options.serverDir,

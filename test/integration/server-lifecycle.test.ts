@@ -16,7 +16,8 @@ interface Child {
 }
 
 function startCli(env: Record<string, string>): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts'], {
+  // As `npm start` runs it: compiled into dist/ (built here first when the sources changed).
+  const proc = spawn(process.execPath, ['scripts/start.mjs'], {
     cwd: root,
     env: { ...process.env, PORT: '0', DOPPEL_HOST: '127.0.0.1', DOPPEL_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -28,7 +29,7 @@ function startCli(env: Record<string, string>): Child {
   return { proc, output: () => out, exited };
 }
 
-async function readyPort(child: Child, timeoutMs = 20_000): Promise<number> {
+async function readyPort(child: Child, timeoutMs = 60_000): Promise<number> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     const m = /"port":(\d+)[^\n]*doppel is ready|doppel is ready[^\n]*"port":(\d+)/.exec(child.output());
