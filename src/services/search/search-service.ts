@@ -119,12 +119,13 @@ export class SearchService {
     const options = parseSearchOptions(cmd.options);
     const selector = cmd.fields === undefined ? undefined : parseFieldSelector(cmd.fields);
     const sort = options.sort ?? DEFAULT_SORT;
-    const hash = queryHash([parsed.filter === undefined ? null : formatRqlFilter(parsed.filter), parsed.namespaces ?? null, sort]);
-    const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor, hash);
+    // The query's hash binds a cursor to it; most searches neither take nor give one.
+    const hash = (): string => queryHash([parsed.filter === undefined ? null : formatRqlFilter(parsed.filter), parsed.namespaces ?? null, sort]);
+    const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor, hash());
     const pageSize = options.limit?.count ?? options.size ?? DEFAULT_PAGE_SIZE;
     const page = await this.collect(parsed, sort, after, pageSize, options.limit?.offset ?? 0, selector);
     const items = page.items.map((i) => i.item);
-    const cursor = page.more && page.lastKey !== undefined ? encodeCursor(hash, page.lastKey) : undefined;
+    const cursor = page.more && page.lastKey !== undefined ? encodeCursor(hash(), page.lastKey) : undefined;
     if (options.limit !== undefined) return { items, nextPageOffset: page.more ? options.limit.offset + options.limit.count : -1 };
     if (options.size !== undefined || options.cursor !== undefined) return cursor === undefined ? { items } : { items, cursor };
     return cursor === undefined ? { items, nextPageOffset: -1 } : { items, cursor, nextPageOffset: pageSize };
