@@ -8,6 +8,7 @@ import { devopsChallenge } from '../common/devops-authentication.ts';
 import { parseTimeoutMs } from '../common/timeout.ts';
 import { acceptsEventStream, type EventStreamHandler } from '../common/streaming.ts';
 import { extractDittoHeaders } from './ditto-headers.ts';
+import { matchMessageRoute } from './live-handler.ts';
 import { internalError, sendError, sendPlain } from './render.ts';
 import { handleCheckPermissions, handlePolicies } from './policies-handler.ts';
 import { handleSearch } from './search-handler.ts';
@@ -200,7 +201,7 @@ async function route(api: ApiRequest, reply: FastifyReply, deps: HttpServerDeps)
   }
 }
 
-/** `/api/2/things/<id>/inbox/claim`: the one route whose timeout may exceed the general maximum. */
+/** A claim message (`/api/2/things/<id>/inbox/claim`): the one route whose timeout may exceed the general maximum. */
 function isClaimPath(segments: readonly string[]): boolean {
-  return segments.length === 6 && segments[2] === 'things' && segments[4] === 'inbox' && segments[5] === 'claim';
+  return segments[2] === 'things' && matchMessageRoute(segments.slice(4))?.claim === true;
 }
