@@ -35,6 +35,8 @@ function usage(): string {
   --warmup N                unrecorded warm-up phase, seconds (default 3)
   --things N                things for reads and writes (default 10000); policy-reads: half each policy
   --memory-things N         things for memory (default 100000)
+  --memory-idle N           memory: seconds each loaded server then stays idle before RSS is read
+                            again, so V8 can collect what the load left behind (default 30; 0: skip)
   --search-things N         things for search (default 100000 on PGlite, 1000000 on PostgreSQL)
   --search-reuse            search: generate into a kept schema doppel_bench_search_<N> (PostgreSQL) or
                             directory <tmp>/doppel-bench-search-<N> (PGlite) and reuse it when present
@@ -68,6 +70,7 @@ function parse(argv: readonly string[]): { scenarios: Scenario[]; revision: stri
       warmup: { type: 'string' },
       things: { type: 'string' },
       'memory-things': { type: 'string' },
+      'memory-idle': { type: 'string' },
       'postgres-url': { type: 'string' },
       'cpu-prof': { type: 'boolean' },
       'cpu-prof-dir': { type: 'string' },
@@ -100,6 +103,7 @@ function parse(argv: readonly string[]): { scenarios: Scenario[]; revision: stri
       warmupSeconds: positiveInt('warmup', values.warmup, 3),
       things: positiveInt('things', values.things, 10_000),
       memoryThings: positiveInt('memory-things', values['memory-things'], 100_000),
+      memoryIdleSeconds: values['memory-idle'] === '0' ? 0 : positiveInt('memory-idle', values['memory-idle'], 30),
       stores,
       postgresUrl,
       compareIndex: values['compare-index'] === true,

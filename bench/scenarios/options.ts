@@ -12,6 +12,8 @@ export interface BenchOptions {
   readonly things: number;
   /** Things for the memory scenario. */
   readonly memoryThings: number;
+  /** Memory: seconds each loaded server is left idle before its resident size is read again. */
+  readonly memoryIdleSeconds: number;
   /** Stores for the write and memory scenarios. */
   readonly stores: readonly StoreKind[];
   readonly postgresUrl: string;
