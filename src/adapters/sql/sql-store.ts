@@ -108,15 +108,29 @@ function asJsonObject(v: unknown): JsonObject {
   return isJsonObject(parsed) ? (parsed as JsonObject) : {};
 }
 
+const ENTITY_TYPES: Readonly<Record<string, EntityType>> = { thing: 'thing', policy: 'policy', connection: 'connection' };
+
+/**
+ * Loaded states live long in the caches, so equal strings of one row share one instance: the
+ * entity type is the constant, an unmodified entity's `modified` is its `created`, and IDs the
+ * data repeats (`thingId`, a policy ID equal to the entity's own ID) are the entity's ID.
+ */
 function toEntity(row: SqlRow): StoredEntity {
+  const id = String(row['entity_id']);
+  const rawType = String(row['entity_type']);
+  const created = String(row['created']);
+  const modified = String(row['modified']);
+  const data = asJsonObject(row['data']);
+  if (data['thingId'] === id) data['thingId'] = id;
+  if (data['policyId'] === id) data['policyId'] = id;
   return {
-    type: row['entity_type'] as EntityType,
-    id: String(row['entity_id']),
+    type: ENTITY_TYPES[rawType] ?? (rawType as EntityType),
+    id,
     revision: asNumber(row['revision']),
-    created: String(row['created']),
-    modified: String(row['modified']),
+    created,
+    modified: modified === created ? created : modified,
     deleted: row['deleted'] === true,
-    data: asJsonObject(row['data']),
+    data,
   };
 }
 

@@ -70,7 +70,9 @@ export class EntityCache {
       if (entity === null || current.revision > entity.revision) return;
       if (current.revision === entity.revision && current.deleted === entity.deleted) return;
     }
-    this.states.set(id, entity === null ? null : (this.options.keep?.(entity) ?? entity));
+    // A state is kept under its own ID string, so the request's copy of the ID is not kept too.
+    if (entity === null) this.states.set(id, null);
+    else this.states.set(entity.id === id ? entity.id : id, this.options.keep?.(entity) ?? entity);
     if (entity !== null) this.options.observe?.(entity);
   }
 }

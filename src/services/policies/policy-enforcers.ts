@@ -22,16 +22,26 @@ export interface PolicyHandle {
  * Handles are cached for every policy in use, often one per thing, so they keep only the stored
  * entity and a (shared) enforcer; the validated policy is rebuilt on the rare paths that read it.
  * Only a policy whose evaluated form differs from the stored one (imports, references) keeps it.
+ * A handle is also the cache entry of its compilation: which other policies it read and until
+ * when its subjects are valid.
  */
 class CachedHandle implements PolicyHandle {
   readonly entity: StoredEntity;
   readonly enforcer: PolicyEnforcer;
+  readonly namespace: string;
+  /** Every other policy the resolution read, with the revision it had (0: absent). */
+  readonly dependencies: readonly (readonly [string, number])[];
+  /** Epoch ms from which a subject has expired and the enforcer must be rebuilt. */
+  readonly staleAt: number;
   private readonly evaluated: Policy | undefined;
 
-  constructor(entity: StoredEntity, enforcer: PolicyEnforcer, evaluated: Policy | undefined) {
+  constructor(entity: StoredEntity, enforcer: PolicyEnforcer, namespace: string, evaluated: Policy | undefined, dependencies: readonly (readonly [string, number])[]) {
     this.entity = entity;
     this.enforcer = enforcer;
+    this.namespace = namespace;
     this.evaluated = evaluated;
+    this.dependencies = dependencies;
+    this.staleAt = enforcer.nextSubjectExpiry?.getTime() ?? Number.POSITIVE_INFINITY;
   }
 
   get policy(): Policy {
@@ -43,13 +53,7 @@ class CachedHandle implements PolicyHandle {
   }
 }
 
-interface Compiled {
-  readonly handle: PolicyHandle;
-  /** Every other policy the resolution read, with the revision it had (0: absent). */
-  readonly dependencies: readonly (readonly [string, number])[];
-  /** Epoch ms from which a subject has expired and the enforcer must be rebuilt. */
-  readonly staleAt: number;
-}
+const NO_DEPENDENCIES: readonly (readonly [string, number])[] = Object.freeze([]);
 
 interface Loaded {
   readonly policy: Policy | null;
@@ -57,9 +61,27 @@ interface Loaded {
 }
 
 /**
+ * Texts of cached policies without their IDs, one instance per distinct text: the default policies
+ * of one user's things differ only in their IDs, so they share one text. Bounded; a text that
+ * falls out is still held by the entities using it, just no longer shared with new ones.
+ */
+class PolicyTexts {
+  private readonly texts = new LruCache<string, string>(10_000);
+
+  intern(text: string): string {
+    const known = this.texts.get(text);
+    if (known !== undefined) return known;
+    this.texts.set(text, text);
+    return text;
+  }
+}
+
+/**
  * A cached policy state that keeps its JSON as text: a policy's objects cost about five times its
  * text, and requests only need the compiled enforcer; `data` is parsed on the rare paths that read
- * it (policy retrieves, `fields=_policy`, compiling).
+ * it (policy retrieves, `fields=_policy`, compiling). A leading `policyId` equal to the entity's
+ * ID is left out of the text and put back when parsing, so that policies alike but for their IDs
+ * share one text. The entity also holds its compilation for the namespace it was first used in.
  */
 class CompactEntity implements StoredEntity {
   readonly type = 'policy' as const;
@@ -68,19 +90,26 @@ class CompactEntity implements StoredEntity {
   readonly created: string;
   readonly modified: string;
   readonly deleted: boolean;
+  /** The compiled policy, for `compiled.namespace`; replaced when stale. */
+  compiled: CachedHandle | undefined;
   private readonly json: string;
+  private readonly withoutId: boolean;
 
-  constructor(e: StoredEntity) {
+  constructor(e: StoredEntity, texts: PolicyTexts) {
     this.id = e.id;
     this.revision = e.revision;
     this.created = e.created;
     this.modified = e.modified;
     this.deleted = e.deleted;
-    this.json = JSON.stringify(e.data);
+    this.compiled = undefined;
+    const { policyId, ...rest } = e.data;
+    this.withoutId = policyId === e.id && Object.keys(e.data)[0] === 'policyId';
+    this.json = this.withoutId ? texts.intern(JSON.stringify(rest)) : JSON.stringify(e.data);
   }
 
   get data(): JsonObject {
-    return JSON.parse(this.json) as JsonObject;
+    const parsed = JSON.parse(this.json) as JsonObject;
+    return this.withoutId ? { policyId: this.id, ...parsed } : parsed;
   }
 }
 
@@ -105,7 +134,8 @@ export interface PolicyEnforcersOptions {
  */
 export class PolicyEnforcers {
   private readonly entities: EntityCache;
-  private readonly compiled: LruCache<string, Compiled>;
+  /** Compilations for a namespace other than the one a cached entity holds (policies used across namespaces). */
+  private readonly compiled: LruCache<string, CachedHandle>;
   /**
    * Enforcers by what they evaluate (entries and namespace), shared by every policy with that
    * content: the default policies of a user's things differ only in their IDs, and one compiled
@@ -116,13 +146,14 @@ export class PolicyEnforcers {
 
   constructor(store: Store, options: PolicyEnforcersOptions) {
     this.options = options;
+    const texts = new PolicyTexts();
     this.entities = new EntityCache(store, 'policy', {
       max: options.cacheMaxPolicies,
       unavailable: (policyId, cause) => new DittoError('policies:policy.unavailable', { policyId }, { cause }),
-      keep: (e) => new CompactEntity(e),
+      keep: (e) => new CompactEntity(e, texts),
       ...(options.observe === undefined ? {} : { observe: options.observe }),
     });
-    this.compiled = new LruCache(options.cacheMaxPolicies);
+    this.compiled = new LruCache(Math.min(options.cacheMaxPolicies, 10_000));
     this.pool = new LruCache(options.cacheMaxPolicies);
   }
 
@@ -151,21 +182,25 @@ export class PolicyEnforcers {
   async handle(policyId: string, namespace: string): Promise<PolicyHandle | undefined> {
     const entity = await this.get(policyId);
     if (entity === undefined) return undefined;
+    const own = entity instanceof CompactEntity ? entity : undefined;
     const key = `${policyId}\u0000${namespace}`;
-    const hit = this.compiled.get(key);
-    if (hit !== undefined && this.fresh(hit, entity)) return hit.handle;
+    const hit = own?.compiled?.namespace === namespace ? own.compiled : this.compiled.get(key);
+    if (hit !== undefined && this.fresh(hit, entity)) return hit;
     const compiled = await this.build(entity, namespace);
-    if (this.entities.cached(policyId) === entity) this.compiled.set(key, compiled);
-    return compiled.handle;
+    if (this.entities.cached(policyId) === entity) {
+      if (own !== undefined && (own.compiled === undefined || own.compiled.namespace === namespace)) own.compiled = compiled;
+      else this.compiled.set(key, compiled);
+    }
+    return compiled;
   }
 
   /** Compiles a state that is not (yet) the committed one, e.g. a policy about to be created. */
-  async compile(entity: StoredEntity, namespace: string): Promise<PolicyHandle> {
-    return (await this.build(entity, namespace)).handle;
+  compile(entity: StoredEntity, namespace: string): Promise<PolicyHandle> {
+    return this.build(entity, namespace);
   }
 
-  private fresh(hit: Compiled, entity: StoredEntity): boolean {
-    if (hit.handle.entity.revision !== entity.revision) return false;
+  private fresh(hit: CachedHandle, entity: StoredEntity): boolean {
+    if (hit.entity.revision !== entity.revision) return false;
     // Reading the clock only matters for policies with expiring subjects.
     if (hit.staleAt !== Number.POSITIVE_INFINITY && this.options.now().getTime() >= hit.staleAt) return false;
     const deps = hit.dependencies;
@@ -177,18 +212,14 @@ export class PolicyEnforcers {
     return true;
   }
 
-  private async build(entity: StoredEntity, namespace: string): Promise<Compiled> {
+  private async build(entity: StoredEntity, namespace: string): Promise<CachedHandle> {
     const policy = validatePolicyJson(entity.data, entity.id);
     const loaded = new Map<string, Loaded>();
     const roots = rootPoliciesFor(this.options.namespaceRoots ?? NO_NAMESPACE_ROOTS, namespaceOfId(entity.id), entity.id);
     const resolution = await this.resolve(policy, loaded, roots);
     const enforcer = this.enforcerFor(resolution.policy, namespace);
-    const dependencies = [...resolution.dependencies].map((id) => [id, loaded.get(id)?.revision ?? 0] as const);
-    return {
-      handle: new CachedHandle(entity, enforcer, resolution.policy === policy ? undefined : resolution.policy),
-      dependencies,
-      staleAt: enforcer.nextSubjectExpiry?.getTime() ?? Number.POSITIVE_INFINITY,
-    };
+    const dependencies = resolution.dependencies.size === 0 ? NO_DEPENDENCIES : [...resolution.dependencies].map((id) => [id, loaded.get(id)?.revision ?? 0] as const);
+    return new CachedHandle(entity, enforcer, namespace, resolution.policy === policy ? undefined : resolution.policy, dependencies);
   }
 
   private enforcerFor(resolved: Policy, namespace: string): PolicyEnforcer {
