@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import { ConfigError, loadConfig } from './app/config.ts';
 import { startDoppel } from './app/doppel.ts';
 import { createLogger } from './app/logger.ts';
@@ -14,6 +15,8 @@ async function main(): Promise<void> {
     throw e;
   }
   const logger = createLogger(config.logLevel);
+  // V8 reads this limit after every full collection, so setting it before any data is loaded is early enough.
+  if (config.heapGrowthPercent > 0) setFlagsFromString(`--heap-growing-percent=${config.heapGrowthPercent}`);
   let doppel;
   try {
     doppel = await startDoppel(config, logger);
