@@ -1,6 +1,6 @@
-import { setFlagsFromString } from 'node:v8';
 import { ConfigError, loadConfig } from './app/config.ts';
 import { startDoppel } from './app/doppel.ts';
+import { boundHeapGrowth } from './app/heap-growth.ts';
 import { createLogger } from './app/logger.ts';
 
 async function main(): Promise<void> {
@@ -15,8 +15,7 @@ async function main(): Promise<void> {
     throw e;
   }
   const logger = createLogger(config.logLevel);
-  // V8 reads this limit after every full collection, so setting it before any data is loaded is early enough.
-  if (config.heapGrowthPercent > 0) setFlagsFromString(`--heap-growing-percent=${config.heapGrowthPercent}`);
+  if (config.heapGrowthPercent > 0) boundHeapGrowth(config.heapGrowthPercent);
   let doppel;
   try {
     doppel = await startDoppel(config, logger);
