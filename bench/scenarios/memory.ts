@@ -24,9 +24,9 @@ async function heapSnapshot(server: RunningServer, dir: string): Promise<HeapSum
 }
 
 /**
- * Leaves the loaded server alone for `seconds` and returns its memory then. V8 collects the old
- * generation when it next fills, or, once allocation stops, when its memory reducer notices the
- * process is idle; right after a load the resident size still holds what the load left behind.
+ * Leaves the loaded server alone for `seconds` and returns its memory then: right after a load the
+ * resident size still holds what the load left behind, and this shows whether V8 gives any of it
+ * back once allocation stops.
  */
 async function afterIdle(server: RunningServer, seconds: number): Promise<ProcessMemory> {
   await new Promise((r) => setTimeout(r, seconds * 1000));
