@@ -183,12 +183,13 @@ export class PolicyEnforcers {
     const entity = await this.get(policyId);
     if (entity === undefined) return undefined;
     const own = entity instanceof CompactEntity ? entity : undefined;
-    const key = `${policyId}\u0000${namespace}`;
-    const hit = own?.compiled?.namespace === namespace ? own.compiled : this.compiled.get(key);
+    const inOwnSlot = own !== undefined && (own.compiled === undefined || own.compiled.namespace === namespace);
+    const key = inOwnSlot ? '' : `${policyId}\u0000${namespace}`;
+    const hit = inOwnSlot ? own.compiled : this.compiled.get(key);
     if (hit !== undefined && this.fresh(hit, entity)) return hit;
     const compiled = await this.build(entity, namespace);
     if (this.entities.cached(policyId) === entity) {
-      if (own !== undefined && (own.compiled === undefined || own.compiled.namespace === namespace)) own.compiled = compiled;
+      if (inOwnSlot) own.compiled = compiled;
       else this.compiled.set(key, compiled);
     }
     return compiled;
