@@ -9,12 +9,14 @@ test('a large heap grows by the configured share, a smaller one by at least the 
   assert.equal(heapGrowthPercent(30, 200 * MiB), 30);
   // 30 % of 110 MiB is 33 MiB, more than the floor; the heap is past the budget.
   assert.equal(heapGrowthPercent(30, 110 * MiB), 30);
-  // The floor decides: 32 MiB of 100 MiB.
+  // The floor decides: 32 MiB of 100 MiB, 32 MiB of 80 MiB.
   assert.equal(heapGrowthPercent(30, 100 * MiB), 32);
-  // The budget decides: up to 128 MiB.
-  assert.equal(heapGrowthPercent(30, 64 * MiB), 100);
-  assert.equal(heapGrowthPercent(30, 80 * MiB), 60);
-  assert.equal(heapGrowthPercent(30, 32 * MiB), 300);
+  assert.equal(heapGrowthPercent(30, 80 * MiB), 40);
+  // The budget decides: up to 96 MiB.
+  assert.equal(heapGrowthPercent(30, 48 * MiB), 100);
+  assert.equal(heapGrowthPercent(30, 32 * MiB), 200);
+  // Never past V8's own four times.
+  assert.equal(heapGrowthPercent(30, 16 * MiB), 300);
   assert.equal(heapGrowthPercent(30, 4 * MiB), 300);
   assert.equal(heapGrowthPercent(30, 0), 300);
   assert.equal(heapGrowthPercent(500, 200 * MiB), 300);
