@@ -23,7 +23,7 @@ export const SETTINGS = {
   pgliteSharedBuffers: { kind: 'string', env: 'DOPPEL_PGLITE_SHARED_BUFFERS', flag: '--pglite-shared-buffers', default: '32MB', doc: "The embedded store's shared_buffers (PGlite's own default is 128MB, memory the process keeps)." },
   postgresUrl: { kind: 'optional-string', env: 'DOPPEL_POSTGRES_URL', flag: '--postgres-url', default: undefined, doc: 'PostgreSQL URL; when set, it is used instead of the embedded store.' },
   postgresSchema: { kind: 'string', env: 'DOPPEL_POSTGRES_SCHEMA', flag: '--postgres-schema', default: 'public', doc: 'PostgreSQL schema holding Doppel\'s tables.' },
-  postgresPoolSize: { kind: 'int', env: 'DOPPEL_POSTGRES_POOL_SIZE', flag: '--postgres-pool-size', default: 10, min: 1, doc: 'PostgreSQL connections.' },
+  postgresPoolSize: { kind: 'int', env: 'DOPPEL_POSTGRES_POOL_SIZE', flag: '--postgres-pool-size', default: 10, min: 1, doc: 'PostgreSQL connections for reads and searches; writes have their own, one per commit in flight and one more.' },
   postgresCommitsInFlight: { kind: 'int', env: 'DOPPEL_POSTGRES_COMMITS_IN_FLIGHT', flag: '--postgres-commits-in-flight', default: 1, min: 1, doc: 'Group-commit transactions committing at once on PostgreSQL (one thing\'s writes still commit in order); the embedded store always runs one.' },
   users: { kind: 'users', env: 'DOPPEL_USERS', flag: '--users', default: 'ditto:ditto=nginx:ditto', doc: 'HTTP Basic users: user:password=subject[|subject...], comma-separated.' },
   devopsPassword: { kind: 'string', env: 'DOPPEL_DEVOPS_PASSWORD', flag: '--devops-password', default: 'foobar', doc: 'Password of the devops user (DevOps and connections APIs).' },

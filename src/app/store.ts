@@ -28,7 +28,14 @@ export async function openStore(config: Config, logger: Logger): Promise<OpenedS
   let schema = 'public';
   if (config.postgresUrl !== undefined) {
     schema = config.postgresSchema;
-    client = await openPostgresClient({ url: config.postgresUrl, schema, maxConnections: config.postgresPoolSize, logger });
+    client = await openPostgresClient({
+      url: config.postgresUrl,
+      schema,
+      maxConnections: config.postgresPoolSize,
+      // The group committer's commits in flight, and one more for an index rebuild or a retry.
+      writeConnections: config.postgresCommitsInFlight + 1,
+      logger,
+    });
     description = `postgresql ${describeUrl(config.postgresUrl)} schema ${schema}`;
   } else {
     const templateDir = config.pgliteTemplateDir;

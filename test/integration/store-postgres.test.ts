@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { openPostgresClient } from '../../src/adapters/postgres/index.ts';
-import { SqlStore } from '../../src/adapters/sql/index.ts';
+import { CUSTOM_PLAN, SqlStore } from '../../src/adapters/sql/index.ts';
 import { StoreUnavailableError } from '../../src/services/persistence/index.ts';
 import { CountingSqlClient } from '../support/counting-sql-client.ts';
 import { createPostgresSchema, postgresForTests, withPostgresSchema, type TestSchema } from '../support/postgres.ts';
@@ -44,10 +44,10 @@ void describe('PostgreSQL adapter', { skip: pg.skip ?? false }, () => {
     }, pg.url);
   });
 
-  void it('plans batch writes per call: no prepared statement whose generic plan could outlive the table size it was made for', async () => {
+  void it('plans batch writes per call: prepared once, but never run with a generic plan that could outlive the table size it was made for', async () => {
     await withPostgresSchema(async (s) => {
-      // One connection, so that pg_prepared_statements (per session) shows what the store prepared.
-      const client = await openPostgresClient({ url: s.url, schema: s.schema, maxConnections: 1 });
+      // One connection per pool, so that pg_prepared_statements (per session) shows what each prepared.
+      const client = await openPostgresClient({ url: s.url, schema: s.schema, maxConnections: 1, writeConnections: 1 });
       const store = await SqlStore.open(client, { schema: s.schema });
       try {
         const ids = Array.from({ length: 4 }, () => freshId());
@@ -56,10 +56,18 @@ void describe('PostgreSQL adapter', { skip: pg.skip ?? false }, () => {
           assert.ok(outcomes.every((o) => o.ok));
         }
         assert.equal((await store.load('thing', ids[0] ?? ''))?.revision, 8, 'reads are still prepared and work');
-        const prepared = await client.query<{ statement: string }>('SELECT statement FROM pg_prepared_statements');
-        assert.ok(prepared.length > 0, 'the session prepares its other statements');
-        const writes = prepared.filter((p) => /doppel_snapshot/.test(p.statement) && /json_to_recordset/.test(p.statement));
-        assert.deepEqual(writes, []);
+        const listing = 'SELECT statement, generic_plans::int AS generic, custom_plans::int AS custom FROM pg_prepared_statements';
+        type Prepared = { statement: string; generic: number; custom: number };
+        const isWrite = (p: Prepared): boolean => /doppel_snapshot/.test(p.statement) && /json_to_recordset/.test(p.statement);
+        const reads = await client.query<Prepared>(listing);
+        assert.ok(reads.length > 0, 'the read session prepares its statements');
+        assert.deepEqual(reads.filter(isWrite), [], 'batch writes do not run on the read session');
+        const writes = (await client.query<Prepared>(listing, [], CUSTOM_PLAN)).filter(isWrite);
+        assert.equal(writes.length, 1, 'the batch write is prepared once on the write session');
+        assert.equal(writes[0]?.generic, 0);
+        assert.equal(writes[0]?.custom, 8, 'and planned for each of the 8 batches');
+        const [mode] = await client.query<{ mode: string }>(`SELECT current_setting('plan_cache_mode') AS mode`, [], CUSTOM_PLAN);
+        assert.equal(mode?.mode, 'force_custom_plan');
       } finally {
         await store.close();
       }

@@ -8,8 +8,10 @@ export interface PostgresClientOptions {
   readonly url: string;
   /** Becomes the connections' search_path, so unqualified names resolve in Doppel's schema. */
   readonly schema?: string;
-  /** Pool size. Default 10. */
+  /** Size of the main pool. Default 10. */
   readonly maxConnections?: number;
+  /** Size of the pool for batch writes and transactions. Default 2. */
+  readonly writeConnections?: number;
   /** Default 10. */
   readonly connectTimeoutSeconds?: number;
   /** Prepared statements; turn off behind a transaction-pooling PgBouncer. Default true. */
@@ -46,12 +48,11 @@ export function describeUrl(url: string): string {
   }
 }
 
-async function run<T>(sql: Unsafe, text: string, params: readonly unknown[], where: string, options: QueryOptions | undefined): Promise<T[]> {
+async function run<T>(sql: Unsafe, text: string, params: readonly unknown[], where: string, prepare: boolean): Promise<T[]> {
   try {
-    // The statement texts are fixed, so preparing them saves a round trip and a plan per call;
-    // the driver ignores its connection-level `prepare` option for unsafe() queries. An unnamed
-    // (unprepared) statement is planned anew for each call with its parameters.
-    const prepare = options?.plan !== 'custom';
+    // The statement texts are fixed, so preparing them saves a round trip (an unnamed statement
+    // takes two: Parse/Describe, then Bind/Execute) and a parse per call. The driver ignores its
+    // connection-level `prepare` option for unsafe() queries, so it is passed here.
     const rows = params.length === 0 ? await sql.unsafe(text) : await sql.unsafe(text, params as Param[], { prepare });
     return rows as unknown as T[];
   } catch (e) {
@@ -62,25 +63,34 @@ async function run<T>(sql: Unsafe, text: string, params: readonly unknown[], whe
   }
 }
 
-/** A pool of connections to a PostgreSQL server (porsager/postgres). */
+/**
+ * Two pools of connections to a PostgreSQL server (porsager/postgres). Statements that ask for a
+ * custom plan (the batch writes, whose best plan depends on the batch and on the tables' size) and
+ * all transactions run on the second, small pool, whose sessions set `plan_cache_mode` to
+ * `force_custom_plan`: there a prepared statement is parsed once but planned for each call with
+ * its parameters, so it keeps the one round trip of a prepared statement without a generic plan
+ * outliving the table size it was made for. Everything else runs on the first pool, where the
+ * server may settle on a generic plan.
+ */
 export class PostgresClient implements SqlClient {
   private closing: Promise<void> | undefined;
 
   constructor(
     private readonly sql: Sql,
+    private readonly planned: Sql,
     private readonly where: string,
+    private readonly prepare: boolean,
   ) {}
 
   query<T extends SqlRow = SqlRow>(text: string, params: readonly unknown[] = [], options?: QueryOptions): Promise<T[]> {
-    return run<T>(this.sql, text, params, this.where, options);
+    return run<T>(options?.plan === 'custom' ? this.planned : this.sql, text, params, this.where, this.prepare);
   }
 
   async transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T> {
     try {
-      const result = await this.sql.begin((tx) =>
+      const result = await this.planned.begin((tx) =>
         fn({
-          query: <R extends SqlRow = SqlRow>(text: string, params: readonly unknown[] = [], options?: QueryOptions) =>
-            run<R>(tx, text, params, this.where, options),
+          query: <R extends SqlRow = SqlRow>(text: string, params: readonly unknown[] = []) => run<R>(tx, text, params, this.where, this.prepare),
         }),
       );
       return result as T;
@@ -93,7 +103,7 @@ export class PostgresClient implements SqlClient {
   }
 
   close(): Promise<void> {
-    this.closing ??= this.sql.end({ timeout: 5 });
+    this.closing ??= Promise.all([this.sql.end({ timeout: 5 }), this.planned.end({ timeout: 5 })]).then(() => undefined);
     return this.closing;
   }
 }
@@ -107,21 +117,27 @@ export async function openPostgresClient(options: PostgresClientOptions): Promis
   const { logger } = options;
   const connection: Record<string, string> = { application_name: 'doppel' };
   if (options.schema !== undefined) connection['search_path'] = schemaIdentifier(options.schema);
-  const sql = postgres(options.url, {
-    max: options.maxConnections ?? 10,
-    connect_timeout: options.connectTimeoutSeconds ?? 10,
-    prepare: options.prepare ?? true,
-    connection,
-    onnotice: (notice) => {
-      // NOTICEs such as "already exists, skipping" are expected; warnings are worth a line.
-      if (notice['severity'] === 'WARNING') logger?.warn({ notice: notice['message'] }, 'PostgreSQL warning');
-    },
-  });
-  const client = new PostgresClient(sql, where);
+  const max = options.maxConnections ?? 10;
+  const prepare = options.prepare ?? true;
+  const pool = (size: number, settings: Record<string, string>): Sql =>
+    postgres(options.url, {
+      max: size,
+      connect_timeout: options.connectTimeoutSeconds ?? 10,
+      prepare,
+      connection: settings,
+      onnotice: (notice) => {
+        // NOTICEs such as "already exists, skipping" are expected; warnings are worth a line.
+        if (notice['severity'] === 'WARNING') logger?.warn({ notice: notice['message'] }, 'PostgreSQL warning');
+      },
+    });
+  const sql = pool(max, connection);
+  const planned = pool(Math.max(1, options.writeConnections ?? 2), { ...connection, plan_cache_mode: 'force_custom_plan' });
+  const client = new PostgresClient(sql, planned, where, prepare);
   try {
     await client.query('SELECT 1');
+    await client.query('SELECT 1', [], { plan: 'custom' });
   } catch (e) {
-    await sql.end({ timeout: 0 }).catch(() => undefined);
+    await Promise.all([sql.end({ timeout: 0 }), planned.end({ timeout: 0 })]).catch(() => undefined);
     if (e instanceof StoreUnavailableError) throw e;
     throw new StoreUnavailableError(`PostgreSQL at ${where} is unreachable: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
