@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { openPostgresClient } from '../../src/adapters/postgres/index.ts';
-import { CUSTOM_PLAN, SqlStore } from '../../src/adapters/sql/index.ts';
+import { BATCH_WRITE, SqlStore } from '../../src/adapters/sql/index.ts';
 import { StoreUnavailableError } from '../../src/services/persistence/index.ts';
 import { CountingSqlClient } from '../support/counting-sql-client.ts';
 import { createPostgresSchema, postgresForTests, withPostgresSchema, type TestSchema } from '../support/postgres.ts';
@@ -62,11 +62,11 @@ void describe('PostgreSQL adapter', { skip: pg.skip ?? false }, () => {
         const reads = await client.query<Prepared>(listing);
         assert.ok(reads.length > 0, 'the read session prepares its statements');
         assert.deepEqual(reads.filter(isWrite), [], 'batch writes do not run on the read session');
-        const writes = (await client.query<Prepared>(listing, [], CUSTOM_PLAN)).filter(isWrite);
+        const writes = (await client.query<Prepared>(listing, [], BATCH_WRITE)).filter(isWrite);
         assert.equal(writes.length, 1, 'the batch write is prepared once on the write session');
         assert.equal(writes[0]?.generic, 0);
         assert.equal(writes[0]?.custom, 8, 'and planned for each of the 8 batches');
-        const [mode] = await client.query<{ mode: string }>(`SELECT current_setting('plan_cache_mode') AS mode`, [], CUSTOM_PLAN);
+        const [mode] = await client.query<{ mode: string }>(`SELECT current_setting('plan_cache_mode') AS mode`, [], BATCH_WRITE);
         assert.equal(mode?.mode, 'force_custom_plan');
       } finally {
         await store.close();

@@ -2,9 +2,10 @@ import { mkdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/pr
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
-import type { SqlClient, SqlQueryable, SqlRow, StoreLogger } from '../sql/client.ts';
+import type { QueryOptions, SqlClient, SqlQueryable, SqlRow, StoreLogger } from '../sql/client.ts';
 import { StoreUnavailableError } from '../../services/persistence/errors.ts';
 import { acquireDirLock, type DirLock } from './lock.ts';
+import { BatchStatements } from './batch-statements.ts';
 
 export interface PgliteClientOptions {
   /**
@@ -45,21 +46,25 @@ const PGLITE_START_PARAMS = [
  */
 export class PgliteClient implements SqlClient {
   private closing: Promise<void> | undefined;
+  private readonly batches = new BatchStatements(asStoreError);
 
   constructor(
     private readonly db: PGlite,
     private readonly lock: DirLock | undefined,
   ) {}
 
-  async query<T extends SqlRow = SqlRow>(text: string, params: readonly unknown[] = []): Promise<T[]> {
+  async query<T extends SqlRow = SqlRow>(text: string, params: readonly unknown[] = [], options?: QueryOptions): Promise<T[]> {
     this.assertOpen();
-    return runQuery<T>(this.db, text, params);
+    return options?.batch === true ? this.batches.run<T>(this.db, text, params) : runQuery<T>(this.db, text, params);
   }
 
   async transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T> {
     this.assertOpen();
     return this.db.transaction((tx) =>
-      fn({ query: <R extends SqlRow = SqlRow>(text: string, params: readonly unknown[] = []) => runQuery<R>(tx, text, params) }),
+      fn({
+        query: <R extends SqlRow = SqlRow>(text: string, params: readonly unknown[] = [], options?: QueryOptions) =>
+          options?.batch === true ? this.batches.run<R>(tx, text, params) : runQuery<R>(tx, text, params),
+      }),
     );
   }
 
@@ -87,10 +92,14 @@ async function runQuery<T>(db: PgliteQueryable, text: string, params: readonly u
   try {
     return (await db.query<T>(text, [...params])).rows;
   } catch (e) {
-    // PostgreSQL errors carry a severity; anything else means the WASM instance itself failed.
-    if (typeof e === 'object' && e !== null && 'severity' in e) throw e;
-    throw new StoreUnavailableError(`the embedded database failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    throw asStoreError(e);
   }
+}
+
+/** PostgreSQL errors carry a severity; anything else means the WASM instance itself failed. */
+export function asStoreError(e: unknown): unknown {
+  if (typeof e === 'object' && e !== null && 'severity' in e) return e;
+  return new StoreUnavailableError(`the embedded database failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -174,6 +183,8 @@ export async function openPgliteClient(options: PgliteClientOptions = {}): Promi
     const fresh = pgdata === undefined || !(await exists(join(pgdata, 'PG_VERSION')));
     const template = fresh && templateFile !== undefined && (await exists(templateFile)) ? await readFile(templateFile) : undefined;
     const { db, fromTemplate } = await createPglite(pgdata, template, logger, sharedBuffers);
+    // Batch writes write their arguments as SQL literals (batch-statements.ts), which assumes this.
+    await db.exec('SET standard_conforming_strings = on');
     if (fresh && !fromTemplate && templateFile !== undefined) await writeTemplate(db, templateFile, logger);
     logger?.info({ dataDir: dataDir ?? '(memory)', fresh, fromTemplate }, 'embedded database open');
     return new PgliteClient(db, lock);

@@ -64,11 +64,10 @@ async function run<T>(sql: Unsafe, text: string, params: readonly unknown[], whe
 }
 
 /**
- * Two pools of connections to a PostgreSQL server (porsager/postgres). Statements that ask for a
- * custom plan (the batch writes, whose best plan depends on the batch and on the tables' size) and
- * all transactions run on the second, small pool, whose sessions set `plan_cache_mode` to
- * `force_custom_plan`: there a prepared statement is parsed once but planned for each call with
- * its parameters, so it keeps the one round trip of a prepared statement without a generic plan
+ * Two pools of connections to a PostgreSQL server (porsager/postgres). Batch writes
+ * (`QueryOptions.batch`) and all transactions run on the second, small pool, whose sessions set
+ * `plan_cache_mode` to `force_custom_plan`: there a prepared statement is parsed once but planned
+ * for each call with its parameters, so it keeps the one round trip of a prepared statement without a generic plan
  * outliving the table size it was made for. Everything else runs on the first pool, where the
  * server may settle on a generic plan.
  */
@@ -83,7 +82,7 @@ export class PostgresClient implements SqlClient {
   ) {}
 
   query<T extends SqlRow = SqlRow>(text: string, params: readonly unknown[] = [], options?: QueryOptions): Promise<T[]> {
-    return run<T>(options?.plan === 'custom' ? this.planned : this.sql, text, params, this.where, this.prepare);
+    return run<T>(options?.batch === true ? this.planned : this.sql, text, params, this.where, this.prepare);
   }
 
   async transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T> {
@@ -135,7 +134,7 @@ export async function openPostgresClient(options: PostgresClientOptions): Promis
   const client = new PostgresClient(sql, planned, where, prepare);
   try {
     await client.query('SELECT 1');
-    await client.query('SELECT 1', [], { plan: 'custom' });
+    await client.query('SELECT 1', [], { batch: true });
   } catch (e) {
     await Promise.all([sql.end({ timeout: 0 }), planned.end({ timeout: 0 })]).catch(() => undefined);
     if (e instanceof StoreUnavailableError) throw e;

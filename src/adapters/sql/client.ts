@@ -3,17 +3,18 @@ export type SqlRow = Readonly<Record<string, unknown>>;
 
 export interface QueryOptions {
   /**
-   * `custom`: plan the statement for this call's parameters and the tables' current size instead of
-   * reusing a cached plan. For batch writes: a plan cached while a table was small (a sequential
-   * scan joined by hash to the input rows) stays in use after the table has grown and makes every
-   * batch read the whole table. Planning again costs a fraction of a millisecond per batch.
-   * Default: the driver's (cached prepared statements on PostgreSQL).
+   * A batch write: a statement of fixed text run once per commit round with the round's rows as
+   * parameters. Its best plan depends on the tables' size, which grows while a plan cached by the
+   * server stays in use: one made while a table was small (a sequential scan joined by hash to the
+   * input rows) makes every later batch read the whole table. Each adapter runs such statements so
+   * that this cannot happen and the batch still costs little: see PostgresClient and PgliteClient.
+   * Default: an ordinary statement (cached prepared statements on PostgreSQL).
    */
-  readonly plan?: 'custom';
+  readonly batch?: true;
 }
 
-/** Batch writes are planned per call: their best plan depends on the batch and the tables' size. */
-export const CUSTOM_PLAN: QueryOptions = { plan: 'custom' };
+/** Options of the batch write statements (`QueryOptions.batch`). */
+export const BATCH_WRITE: QueryOptions = { batch: true };
 
 /** Something that runs one statement: the client itself or an open transaction. */
 export interface SqlQueryable {

@@ -4,7 +4,7 @@ import type { SearchCandidate, SearchCandidatesQuery, SearchCountGroup, SearchIn
 import {
   compactParams, compileRqlSql, compileSort, indexPathOf, keysetCondition, KIND, rqlCondition, SqlParams, THING_COLUMNS, type SortScope,
 } from '../../rql/sql/index.ts';
-import { CUSTOM_PLAN, type SqlClient, type SqlQueryable, type SqlRow } from './client.ts';
+import { BATCH_WRITE, type SqlClient, type SqlQueryable, type SqlRow } from './client.ts';
 import { ensureSchema, type StoreTables } from './schema.ts';
 import { planThingRows, storable, type ThingIndexWrite } from './search-rows.ts';
 import { policyGrants, searchDdl, searchTables, type SearchTables } from './search-schema.ts';
@@ -145,7 +145,7 @@ export class SqlSearchIndex implements SearchIndex {
   private async indexThings(tx: SqlQueryable, writes: readonly ThingIndexWrite[]): Promise<void> {
     const rows = thingParams(writes);
     if (rows === undefined) return;
-    await tx.query(this.writeThings, rows.params, CUSTOM_PLAN);
+    await tx.query(this.writeThings, rows.params, BATCH_WRITE);
     this.noteChanges(rows.changedRows);
   }
 
@@ -188,8 +188,8 @@ export class SqlSearchIndex implements SearchIndex {
       for (const [subject, reads] of grants.subjects) subjects.push({ policy_id: p.id, subject: storable(subject), reads });
       for (const imported of grants.imports) imports.push({ policy_id: p.id, imported_id: imported });
     }
-    await tx.query(this.clearPolicies, [policies.map((p) => p.id)], CUSTOM_PLAN);
-    if (subjects.length > 0 || imports.length > 0) await tx.query(this.writePolicies, [JSON.stringify(subjects), JSON.stringify(imports)], CUSTOM_PLAN);
+    await tx.query(this.clearPolicies, [policies.map((p) => p.id)], BATCH_WRITE);
+    if (subjects.length > 0 || imports.length > 0) await tx.query(this.writePolicies, [JSON.stringify(subjects), JSON.stringify(imports)], BATCH_WRITE);
   }
 
   async candidates(q: SearchCandidatesQuery): Promise<SearchCandidate[]> {

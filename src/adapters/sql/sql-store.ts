@@ -2,7 +2,7 @@ import type { JsonObject } from '../../model/json.ts';
 import { isJsonObject } from '../../model/json.ts';
 import type { CommitOutcome, EntityType, EntityWrite, JournalEntry, Store, StoredEntity, WriteUnit } from '../../ports/store.ts';
 import { RevisionConflictError, StoreUnavailableError } from '../../services/persistence/errors.ts';
-import { CUSTOM_PLAN, type SqlClient, type SqlQueryable, type SqlRow, type StoreLogger } from './client.ts';
+import { BATCH_WRITE, type SqlClient, type SqlQueryable, type SqlRow, type StoreLogger } from './client.ts';
 import { CHECK_APPLIED_ERRCODE, CHECK_APPLIED_FUNCTION, ensureStoreSchema, type StoreTables } from './schema.ts';
 import { encodeRound, entityKey, planRounds, validateUnit, type PlannedWrite } from './write-plan.ts';
 
@@ -296,7 +296,7 @@ export class SqlStore implements Store {
     params.push(round.length);
     const text = `WITH ${ctes.join(', ')} SELECT ${this.sql.checkApplied}((SELECT count(*) FROM a), $${params.length}::bigint)`;
     try {
-      await this.client.query(text, params, CUSTOM_PLAN);
+      await this.client.query(text, params, BATCH_WRITE);
       return true;
     } catch (e) {
       if (!isAppliedCheckFailure(e) && !isUniqueViolation(e)) this.logger?.warn({ err: e, units: units.length }, 'single-statement commit failed; retrying in transactions');
@@ -306,7 +306,7 @@ export class SqlStore implements Store {
 
   private async apply(tx: SqlQueryable, units: readonly (readonly [number, WriteUnit])[]): Promise<void> {
     for (const round of planRounds(units)) {
-      const applied = await tx.query(this.sql.write, [encodeRound(round)], CUSTOM_PLAN);
+      const applied = await tx.query(this.sql.write, [encodeRound(round)], BATCH_WRITE);
       if (applied.length !== round.length) throw new BatchConflict(conflictsOf(round, applied));
       if (this.hooks.length > 0) {
         const writes = round.map((p) => p.write);
