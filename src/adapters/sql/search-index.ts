@@ -26,41 +26,47 @@ const ANALYZE_FRACTION = 1;
 const ANALYZE_MIN_ROWS = 5_000;
 
 /**
- * The WITH items that bring the index rows of a batch of thing writes up to date, with parameters
- * numbered from `first` (see `thingParams`). A thing whose previous state the writer passed along
- * (the usual case) has only its changed rows deleted (param 2, matched on every column) and
- * inserted (param 5): a write usually changes one value, and each row costs index insertions. Any
- * other thing has all its rows replaced (param 1). The DELETEs do not see rows inserted by the same
- * statement, and no row is deleted by both (a thing is in param 1 or in param 2, never both). The
- * per-thing row is written only when it is new or its policy changed (param 4), and deleted with
- * its thing (param 3). The names differ from the store's own items, so they can join its statement.
+ * The WITH items that bring the index rows of a batch of thing writes up to date, with their
+ * parameters numbered from `first`, or undefined when the writes change no index row. A thing
+ * whose previous state the writer passed along (the usual case) has only its changed rows deleted
+ * (`dg`, matched on every column) and inserted (`iv`): a write usually changes one value, and each
+ * row costs index insertions. Any other thing has all its rows replaced (`d`). The DELETEs do not
+ * see rows inserted by the same statement, and no row is deleted by both (a thing is in `d` or in
+ * `dg`, never both). The per-thing row is written only when it is new or its policy changed (`ut`),
+ * and deleted with its thing (`dt`). Only the items with rows to work on are sent: each DML item
+ * opens its table and all its indexes even when it has nothing to do. The names differ from the
+ * store's own items, so they can join its statement.
  */
-function thingCtes(t: SearchTables, first: number): string[] {
-  const p = (k: number): string => `$${first + k - 1}`;
-  const row = 'i text, p text, f text, k smallint, t text, n float8, b boolean';
-  return [
-    `g AS (SELECT * FROM json_to_recordset(${p(2)}::text::json) AS g(${row}))`,
-    `d AS (DELETE FROM ${t.value} WHERE thing_id = ANY(${p(1)}::text[]))`,
-    `dg AS (DELETE FROM ${t.value} v USING g WHERE v.thing_id = g.i AND v.gpath = g.p AND v.fid = g.f AND v.kind = g.k
-      AND v.t IS NOT DISTINCT FROM g.t AND v.n IS NOT DISTINCT FROM g.n AND v.b IS NOT DISTINCT FROM g.b)`,
-    `dt AS (DELETE FROM ${t.thing} WHERE thing_id = ANY(${p(3)}::text[]))`,
-    `ut AS (INSERT INTO ${t.thing} (thing_id, namespace, policy_id)
-      SELECT * FROM json_to_recordset(${p(4)}::text::json) AS x(thing_id text, namespace text, policy_id text)
-      ON CONFLICT (thing_id) DO UPDATE SET namespace = excluded.namespace, policy_id = excluded.policy_id)`,
-    `iv AS (INSERT INTO ${t.value} (thing_id, gpath, fid, kind, t, n, b)
-      SELECT i, p, f, k, t, n, b FROM json_to_recordset(${p(5)}::text::json) AS r(${row}))`,
-  ];
-}
-
-/** The five parameters of `thingCtes`, or undefined when the writes change no index row. */
-function thingParams(writes: readonly ThingIndexWrite[]): { params: unknown[]; changedRows: number } | undefined {
+function thingStatement(t: SearchTables, writes: readonly ThingIndexWrite[], first: number): { ctes: string[]; params: unknown[]; changedRows: number } | undefined {
   if (writes.length === 0) return undefined;
   const plan = planThingRows(writes);
-  if (plan.changedRows === 0 && plan.docs.length === 0 && plan.gone.length === 0) return undefined;
-  return {
-    params: [plan.replaced, JSON.stringify(plan.deleted), plan.gone, JSON.stringify(plan.docs), JSON.stringify(plan.inserted)],
-    changedRows: plan.changedRows,
+  if (plan.changedRows === 0 && plan.docs.length === 0 && plan.gone.length === 0 && plan.replaced.length === 0) return undefined;
+  const ctes: string[] = [];
+  const params: unknown[] = [];
+  const p = (value: unknown): string => {
+    params.push(value);
+    return `$${first + params.length - 1}`;
   };
+  const row = 'i text, p text, f text, k smallint, t text, n float8, b boolean';
+  if (plan.replaced.length > 0) ctes.push(`d AS (DELETE FROM ${t.value} WHERE thing_id = ANY(${p(plan.replaced)}::text[]))`);
+  if (plan.deleted.length > 0) {
+    ctes.push(
+      `g AS (SELECT * FROM json_to_recordset(${p(JSON.stringify(plan.deleted))}::text::json) AS g(${row}))`,
+      `dg AS (DELETE FROM ${t.value} v USING g WHERE v.thing_id = g.i AND v.gpath = g.p AND v.fid = g.f AND v.kind = g.k
+        AND v.t IS NOT DISTINCT FROM g.t AND v.n IS NOT DISTINCT FROM g.n AND v.b IS NOT DISTINCT FROM g.b)`,
+    );
+  }
+  if (plan.gone.length > 0) ctes.push(`dt AS (DELETE FROM ${t.thing} WHERE thing_id = ANY(${p(plan.gone)}::text[]))`);
+  if (plan.docs.length > 0) {
+    ctes.push(`ut AS (INSERT INTO ${t.thing} (thing_id, namespace, policy_id)
+      SELECT * FROM json_to_recordset(${p(JSON.stringify(plan.docs))}::text::json) AS x(thing_id text, namespace text, policy_id text)
+      ON CONFLICT (thing_id) DO UPDATE SET namespace = excluded.namespace, policy_id = excluded.policy_id)`);
+  }
+  if (plan.inserted.length > 0) {
+    ctes.push(`iv AS (INSERT INTO ${t.value} (thing_id, gpath, fid, kind, t, n, b)
+      SELECT i, p, f, k, t, n, b FROM json_to_recordset(${p(JSON.stringify(plan.inserted))}::text::json) AS r(${row}))`);
+  }
+  return { ctes, params, changedRows: plan.changedRows };
 }
 
 export interface SqlSearchIndexOptions {
@@ -74,7 +80,6 @@ export interface SqlSearchIndexOptions {
  */
 export class SqlSearchIndex implements SearchIndex {
   readonly tables: SearchTables;
-  private readonly writeThings: string;
   private readonly clearPolicies: string;
   private readonly analyzeStatement: string;
   /** Index rows written since the last ANALYZE, and about how many there were then. */
@@ -101,8 +106,6 @@ export class SqlSearchIndex implements SearchIndex {
     this.tables = tables;
     const t = tables;
     this.analyzeStatement = `ANALYZE ${t.thing}, ${t.value}, ${t.policySubject}, ${t.policyImport}`;
-    // One statement per commit round whatever its size.
-    this.writeThings = `WITH ${thingCtes(t, 1).join(', ')} SELECT 1`;
     // Two statements: primary keys would clash if old rows were deleted by the same statement.
     this.clearPolicies = `WITH d AS (DELETE FROM ${t.policySubject} WHERE policy_id = ANY($1::text[]))
       DELETE FROM ${t.policyImport} WHERE policy_id = ANY($1::text[])`;
@@ -135,18 +138,19 @@ export class SqlSearchIndex implements SearchIndex {
     },
     inline: (writes, firstParam) => {
       if (writes.some((w) => w.entity.type !== 'thing')) return undefined;
-      const rows = thingParams(writes);
-      if (rows === undefined) return { ctes: [], params: [] };
-      this.noteChanges(rows.changedRows);
-      return { ctes: thingCtes(this.tables, firstParam), params: rows.params };
+      const statement = thingStatement(this.tables, writes, firstParam);
+      if (statement === undefined) return { ctes: [], params: [] };
+      this.noteChanges(statement.changedRows);
+      return { ctes: statement.ctes, params: statement.params };
     },
   };
 
   private async indexThings(tx: SqlQueryable, writes: readonly ThingIndexWrite[]): Promise<void> {
-    const rows = thingParams(writes);
-    if (rows === undefined) return;
-    await tx.query(this.writeThings, rows.params, BATCH_WRITE);
-    this.noteChanges(rows.changedRows);
+    const statement = thingStatement(this.tables, writes, 1);
+    if (statement === undefined) return;
+    // One statement per commit round whatever its size.
+    await tx.query(`WITH ${statement.ctes.join(', ')} SELECT 1`, statement.params, BATCH_WRITE);
+    this.noteChanges(statement.changedRows);
   }
 
   /**
