@@ -48,7 +48,11 @@ export async function openStore(config: Config, logger: Logger): Promise<OpenedS
   let idle: () => Promise<void> = () => Promise.resolve();
   if (config.searchIndex) {
     // Registered before the first commit: the index changes in the same transaction as the snapshots.
-    const index = await SqlSearchIndex.open(client, store.tables, schema, { onError: (err) => logger.warn({ err }, 'search index ANALYZE failed') });
+    const index = await SqlSearchIndex.open(client, store.tables, schema, {
+      onError: (err) => logger.warn({ err }, 'search index ANALYZE failed'),
+      // PGlite's ANALYZE holds its only connection: the default sample there (see search-schema.ts).
+      ...(config.postgresUrl === undefined ? { numberStatistics: 100 } : {}),
+    });
     store.addCommitHook(index.hook);
     search = index;
     idle = () => index.idle();

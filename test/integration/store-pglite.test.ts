@@ -29,6 +29,28 @@ async function fixture(dataDir?: string, schema?: string): Promise<StoreFixture>
 storeContract('SqlStore on PGlite in memory', () => fixture());
 storeContract('SqlStore on PGlite in a data directory, own schema', async () => fixture(await tempDir(), 'doppel'));
 
+void describe('PGlite session', () => {
+  void it("runs with Doppel's planner settings, and batch writes as prepared statements with generic plans", async () => {
+    const client = await openTestPglite();
+    const store = await SqlStore.open(client);
+    try {
+      const [setting] = await client.query<{ v: string }>(`SELECT current_setting('random_page_cost') AS v`);
+      assert.equal(setting?.v, '1.1');
+      const ids = Array.from({ length: 3 }, () => freshId());
+      for (let r = 1; r <= 5; r++) assert.ok((await store.commit(ids.map((id) => [write(entityAt('thing', id, r, { r }), r - 1)]))).every((o) => o.ok));
+      const prepared = await client.query<{ statement: string; generic: number; custom: number }>(
+        'SELECT statement, generic_plans::int AS generic, custom_plans::int AS custom FROM pg_prepared_statements',
+      );
+      const writes = prepared.filter((p) => /doppel_snapshot/.test(p.statement) && /json_to_recordset/.test(p.statement));
+      assert.equal(writes.length, 1, 'one prepared batch statement');
+      assert.deepEqual([writes[0]?.generic, writes[0]?.custom], [5, 0]);
+    } finally {
+      await store.close();
+      await client.close();
+    }
+  });
+});
+
 void describe('PGlite data directory', () => {
   void it('keeps what was committed across close and reopen', async () => {
     const dir = await tempDir();

@@ -68,6 +68,10 @@ void describe('PostgreSQL adapter', { skip: pg.skip ?? false }, () => {
         assert.equal(writes[0]?.custom, 8, 'and planned for each of the 8 batches');
         const [mode] = await client.query<{ mode: string }>(`SELECT current_setting('plan_cache_mode') AS mode`, [], BATCH_WRITE);
         assert.equal(mode?.mode, 'force_custom_plan');
+        for (const options of [undefined, BATCH_WRITE]) {
+          const [cost] = await client.query<{ v: string }>(`SELECT current_setting('random_page_cost') AS v`, [], options);
+          assert.equal(cost?.v, '1.1', "both pools run with Doppel's planner settings");
+        }
       } finally {
         await store.close();
       }

@@ -2,7 +2,7 @@ import { mkdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/pr
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
-import type { QueryOptions, SqlClient, SqlQueryable, SqlRow, StoreLogger } from '../sql/client.ts';
+import { SESSION_SETTINGS, type QueryOptions, type SqlClient, type SqlQueryable, type SqlRow, type StoreLogger } from '../sql/client.ts';
 import { StoreUnavailableError } from '../../services/persistence/errors.ts';
 import { acquireDirLock, type DirLock } from './lock.ts';
 import { BatchStatements } from './batch-statements.ts';
@@ -185,6 +185,7 @@ export async function openPgliteClient(options: PgliteClientOptions = {}): Promi
     const { db, fromTemplate } = await createPglite(pgdata, template, logger, sharedBuffers);
     // Batch writes write their arguments as SQL literals (batch-statements.ts), which assumes this.
     await db.exec('SET standard_conforming_strings = on');
+    for (const [name, value] of Object.entries(SESSION_SETTINGS)) await db.query('SELECT set_config($1, $2, false)', [name, value]);
     if (fresh && !fromTemplate && templateFile !== undefined) await writeTemplate(db, templateFile, logger);
     logger?.info({ dataDir: dataDir ?? '(memory)', fresh, fromTemplate }, 'embedded database open');
     return new PgliteClient(db, lock);

@@ -1,5 +1,5 @@
 import postgres from 'postgres';
-import type { QueryOptions, SqlClient, SqlQueryable, SqlRow, StoreLogger } from '../sql/client.ts';
+import { SESSION_SETTINGS, type QueryOptions, type SqlClient, type SqlQueryable, type SqlRow, type StoreLogger } from '../sql/client.ts';
 import { schemaIdentifier } from '../sql/identifiers.ts';
 import { StoreUnavailableError } from '../../services/persistence/errors.ts';
 
@@ -114,7 +114,7 @@ export class PostgresClient implements SqlClient {
 export async function openPostgresClient(options: PostgresClientOptions): Promise<PostgresClient> {
   const where = describeUrl(options.url);
   const { logger } = options;
-  const connection: Record<string, string> = { application_name: 'doppel' };
+  const connection: Record<string, string> = { application_name: 'doppel', ...SESSION_SETTINGS };
   if (options.schema !== undefined) connection['search_path'] = schemaIdentifier(options.schema);
   const max = options.maxConnections ?? 10;
   const prepare = options.prepare ?? true;

@@ -72,6 +72,8 @@ function thingStatement(t: SearchTables, writes: readonly ThingIndexWrite[], fir
 export interface SqlSearchIndexOptions {
   /** Told when a background ANALYZE fails (the index itself stays correct, only plans suffer). */
   readonly onError?: (err: unknown) => void;
+  /** See DEFAULT_NUMBER_STATISTICS (search-schema.ts). */
+  readonly numberStatistics?: number;
 }
 
 /**
@@ -82,6 +84,7 @@ export class SqlSearchIndex implements SearchIndex {
   readonly tables: SearchTables;
   private readonly clearPolicies: string;
   private readonly analyzeStatement: string;
+  private readonly vacuumStatement: string;
   /** Index rows written since the last ANALYZE, and about how many there were then. */
   private changedRows = 0;
   private rowsAtAnalyze = 0;
@@ -90,7 +93,7 @@ export class SqlSearchIndex implements SearchIndex {
 
   static async open(client: SqlClient, store: StoreTables, schemaName: string, options: SqlSearchIndexOptions = {}): Promise<SqlSearchIndex> {
     const tables = searchTables(store);
-    await ensureSchema(client, schemaName, searchDdl(tables));
+    await ensureSchema(client, schemaName, searchDdl(tables, options.numberStatistics));
     const index = new SqlSearchIndex(client, store, tables, options);
     await index.rebuildIfNeeded();
     await index.analyzeNow();
@@ -106,6 +109,7 @@ export class SqlSearchIndex implements SearchIndex {
     this.tables = tables;
     const t = tables;
     this.analyzeStatement = `ANALYZE ${t.thing}, ${t.value}, ${t.policySubject}, ${t.policyImport}`;
+    this.vacuumStatement = `VACUUM ${t.thing}`;
     // Two statements: primary keys would clash if old rows were deleted by the same statement.
     this.clearPolicies = `WITH d AS (DELETE FROM ${t.policySubject} WHERE policy_id = ANY($1::text[]))
       DELETE FROM ${t.policyImport} WHERE policy_id = ANY($1::text[])`;
@@ -172,6 +176,9 @@ export class SqlSearchIndex implements SearchIndex {
   private async analyzeNow(): Promise<void> {
     const changed = this.changedRows;
     await this.client.query(this.analyzeStatement);
+    // Marks the per-thing rows' pages all-visible, so that looking up a candidate's policy and
+    // namespace is index-only (PGlite has no autovacuum). The table has one small row per thing.
+    await this.client.query(this.vacuumStatement);
     const size = await this.client.query(`SELECT reltuples FROM pg_class WHERE oid = $1::regclass`, [this.tables.value]);
     this.rowsAtAnalyze = Math.max(0, Number(size[0]?.['reltuples'] ?? 0));
     this.changedRows -= changed;

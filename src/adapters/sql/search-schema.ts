@@ -21,12 +21,23 @@ export function searchTables(store: StoreTables): SearchTables {
   };
 }
 
+/**
+ * How many combinations of path and number the planner's statistics keep (`SqlSearchIndexOptions`).
+ * With PostgreSQL's default of 100, a range over a path's numbers was estimated at 4,400 rows where
+ * 900,000 matched (1,000,000 things): the plan then probed the per-thing index 900,000 times (4.2 s
+ * instead of 1.1 s for a count). 1,000 estimate it within a few percent, for a longer ANALYZE
+ * (6 s at 26 million index rows on PostgreSQL; on PGlite, where it holds the only connection,
+ * 0.9 s instead of 0.16 s at 170,000 rows, so the embedded store keeps 100).
+ */
+export const DEFAULT_NUMBER_STATISTICS = 1000;
+
 // The per-thing row holds what rarely changes (namespace, policy); the revision and timestamps,
 // which change with every write, are read from the snapshot row, so a write that changes neither
 // the policy nor the thing's existence leaves the per-thing row alone.
 // Text columns use the "C" collation: byte order for comparisons and sorting (as MongoDB, Ditto's
 // index), and LIKE prefixes can use the plain B-tree indexes. See docs/search.md for the design.
-export function searchDdl(t: SearchTables): string[] {
+export function searchDdl(t: SearchTables, numberStatistics = DEFAULT_NUMBER_STATISTICS): string[] {
+  if (!Number.isInteger(numberStatistics) || numberStatistics < 1 || numberStatistics > 10_000) throw new RangeError(`statistics target ${numberStatistics} is not an integer from 1 to 10000`);
   const schema = t.value.slice(0, t.value.lastIndexOf('.'));
   const stats = (suffix: string): string => `${schema}."doppel_search_value_stats_${suffix}"`;
   const name = (table: string, suffix: string): string => `${table.split('.').pop()?.replace(/"/g, '') ?? 'search'}_${suffix}`;
@@ -37,6 +48,10 @@ export function searchDdl(t: SearchTables): string[] {
       policy_id text COLLATE "C")`,
     // Tables of the first format kept the revision and timestamps here.
     `ALTER TABLE ${t.thing} DROP COLUMN IF EXISTS revision, DROP COLUMN IF EXISTS created, DROP COLUMN IF EXISTS modified`,
+    // Searches look up each candidate's policy and namespace by its ID (10,000 times for a count of
+    // a 1 % filter at 1,000,000 things); with both in the index that is an index-only scan, about a
+    // third of the time of one that reads the table too. The primary key stays for ON CONFLICT.
+    `CREATE UNIQUE INDEX IF NOT EXISTS ${name(t.thing, 'cover')} ON ${t.thing} (thing_id) INCLUDE (policy_id, namespace)`,
     `CREATE INDEX IF NOT EXISTS ${name(t.thing, 'policy')} ON ${t.thing} (policy_id, thing_id)`,
     `CREATE INDEX IF NOT EXISTS ${name(t.thing, 'namespace')} ON ${t.thing} (namespace, thing_id)`,
     `CREATE TABLE IF NOT EXISTS ${t.value} (
@@ -65,6 +80,7 @@ export function searchDdl(t: SearchTables): string[] {
     `DROP STATISTICS IF EXISTS ${stats('n')}`,
     `DROP STATISTICS IF EXISTS ${stats('t')}`,
     `CREATE STATISTICS IF NOT EXISTS ${stats('kn')} (mcv) ON gpath, fid, kind, n FROM ${t.value}`,
+    `ALTER STATISTICS ${stats('kn')} SET STATISTICS ${numberStatistics}`,
     `CREATE STATISTICS IF NOT EXISTS ${stats('kt')} (mcv) ON gpath, fid, kind, t FROM ${t.value}`,
     `CREATE STATISTICS IF NOT EXISTS ${stats('kb')} (mcv) ON gpath, fid, kind, b FROM ${t.value}`,
     `CREATE TABLE IF NOT EXISTS ${t.policySubject} (
