@@ -66,10 +66,12 @@ async function run<T>(sql: Unsafe, text: string, params: readonly unknown[], whe
 /**
  * Two pools of connections to a PostgreSQL server (porsager/postgres). Batch writes
  * (`QueryOptions.batch`) and all transactions run on the second, small pool, whose sessions set
- * `plan_cache_mode` to `force_custom_plan`: there a prepared statement is parsed once but planned
- * for each call with its parameters, so it keeps the one round trip of a prepared statement without a generic plan
- * outliving the table size it was made for. Everything else runs on the first pool, where the
- * server may settle on a generic plan.
+ * `plan_cache_mode` to `force_generic_plan`: a batch statement is prepared once per connection and
+ * then neither parsed nor planned again (planning it was a quarter of a batch's time on the
+ * database). What keeps such a plan from outliving the table size it was made for is the ANALYZE
+ * the store runs each time the snapshot table has about doubled (SqlStore), and the search index's
+ * ANALYZE of its own tables: an ANALYZE makes every session plan the statements using the table
+ * again. Everything else runs on the first pool with PostgreSQL's default choice of plans.
  */
 export class PostgresClient implements SqlClient {
   private closing: Promise<void> | undefined;
@@ -130,7 +132,7 @@ export async function openPostgresClient(options: PostgresClientOptions): Promis
       },
     });
   const sql = pool(max, connection);
-  const planned = pool(Math.max(1, options.writeConnections ?? 2), { ...connection, plan_cache_mode: 'force_custom_plan' });
+  const planned = pool(Math.max(1, options.writeConnections ?? 2), { ...connection, plan_cache_mode: 'force_generic_plan' });
   const client = new PostgresClient(sql, planned, where, prepare);
   try {
     await client.query('SELECT 1');

@@ -49,6 +49,12 @@ class BatchConflict extends Error {
   }
 }
 
+/**
+ * The snapshot table is analyzed again once this many entities, and at least as many as it held at
+ * the last ANALYZE, were created since: about each time it doubles while it grows.
+ */
+const ANALYZE_MIN_CREATED = 1_000;
+
 /** Attempts of the shared transaction, each without the units that conflicted in the previous one. */
 const MAX_BATCH_ATTEMPTS = 3;
 
@@ -142,6 +148,10 @@ export class SqlStore implements Store {
   private readonly logger: StoreLogger | undefined;
   private readonly sql: { readonly write: string; readonly writeCtes: string; readonly checkApplied: string; readonly load: string; readonly loadMany: string; readonly scan: string; readonly journal: string };
   private closing: Promise<void> | undefined;
+  /** Entities created since the last ANALYZE of the snapshot table, and about how many rows it had then. */
+  private created = 0;
+  private rowsAtAnalyze = 0;
+  private analyzing: Promise<void> | undefined;
 
   /** Creates the tables when missing, then returns the store. */
   static async open(client: SqlClient, options: SqlStoreOptions = {}): Promise<SqlStore> {
@@ -269,7 +279,32 @@ export class SqlStore implements Store {
         }
       }
     }
+    let created = 0;
+    for (const [i, unit] of units.entries()) if (outcomes[i]?.ok === true) for (const w of unit) if (w.expectedRevision === 0) created++;
+    if (created > 0) this.noteCreated(created);
     return outcomes.map((o) => o ?? { ok: false, conflict: false, error: new Error('unit was not committed') });
+  }
+
+  /**
+   * The batch statements may run with cached generic plans (`QueryOptions.batch`), which an ANALYZE
+   * of a table they use makes the database plan again; so while the snapshot table grows it is
+   * analyzed about each time it doubles, outside the commit path and one ANALYZE at a time.
+   */
+  private noteCreated(count: number): void {
+    this.created += count;
+    if (this.analyzing !== undefined || this.closing !== undefined || this.created < Math.max(ANALYZE_MIN_CREATED, this.rowsAtAnalyze)) return;
+    const counted = this.created;
+    this.analyzing = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(async () => {
+        await this.client.query(`ANALYZE ${this.tables.snapshot}`);
+        const size = await this.client.query(`SELECT reltuples FROM pg_class WHERE oid = $1::regclass`, [this.tables.snapshot]);
+        this.rowsAtAnalyze = Math.max(0, Number(size[0]?.['reltuples'] ?? 0));
+        this.created -= counted;
+      })
+      .catch((err: unknown) => this.logger?.warn({ err }, 'ANALYZE of the snapshot table failed'))
+      .finally(() => {
+        this.analyzing = undefined;
+      });
   }
 
   /**
@@ -316,7 +351,10 @@ export class SqlStore implements Store {
   }
 
   async close(): Promise<void> {
-    this.closing ??= this.closeClient ? this.client.close() : Promise.resolve();
+    this.closing ??= (async () => {
+      await this.analyzing;
+      if (this.closeClient) await this.client.close();
+    })();
     return this.closing;
   }
 }
