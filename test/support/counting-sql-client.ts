@@ -1,4 +1,4 @@
-import type { SqlClient, SqlQueryable, SqlRow } from '../../src/adapters/sql/index.ts';
+import type { QueryOptions, SqlClient, SqlQueryable, SqlRow } from '../../src/adapters/sql/client.ts';
 
 /** Wraps a SqlClient and counts what goes through it, to assert on batching. */
 export class CountingSqlClient implements SqlClient {
@@ -6,18 +6,18 @@ export class CountingSqlClient implements SqlClient {
   statements = 0;
   constructor(readonly inner: SqlClient) {}
 
-  query<T extends SqlRow = SqlRow>(text: string, params?: readonly unknown[]): Promise<T[]> {
+  query<T extends SqlRow = SqlRow>(text: string, params?: readonly unknown[], options?: QueryOptions): Promise<T[]> {
     this.statements++;
-    return this.inner.query<T>(text, params);
+    return this.inner.query<T>(text, params, options);
   }
 
   transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T> {
     this.transactions++;
     return this.inner.transaction((tx) =>
       fn({
-        query: <R extends SqlRow = SqlRow>(text: string, params?: readonly unknown[]) => {
+        query: <R extends SqlRow = SqlRow>(text: string, params?: readonly unknown[], options?: QueryOptions) => {
           this.statements++;
-          return tx.query<R>(text, params);
+          return tx.query<R>(text, params, options);
         },
       }),
     );

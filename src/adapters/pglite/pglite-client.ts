@@ -97,7 +97,7 @@ async function runQuery<T>(db: PgliteQueryable, text: string, params: readonly u
 }
 
 /** PostgreSQL errors carry a severity; anything else means the WASM instance itself failed. */
-export function asStoreError(e: unknown): unknown {
+function asStoreError(e: unknown): unknown {
   if (typeof e === 'object' && e !== null && 'severity' in e) return e;
   return new StoreUnavailableError(`the embedded database failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
 }

@@ -5,6 +5,7 @@ import {
   compactParams, compileRqlSql, compileSort, indexPathOf, keysetCondition, KIND, rqlCondition, SqlParams, THING_COLUMNS, type SortScope,
 } from '../../rql/sql/index.ts';
 import { BATCH_WRITE, type SqlClient, type SqlQueryable, type SqlRow } from './client.ts';
+import { GrowthAnalyzer } from './growth-analyzer.ts';
 import { ensureSchema, type StoreTables } from './schema.ts';
 import { planThingRows, storable, type ThingIndexWrite } from './search-rows.ts';
 import { policyGrants, searchDdl, searchTables, type SearchTables } from './search-schema.ts';
@@ -17,12 +18,10 @@ import { isJsonObject, type JsonObject } from '../../model/json.ts';
 const INDEX_FORMAT = '1';
 /** Index documents are sent to the database in chunks of this many things. */
 const REBUILD_BATCH = 500;
-/** Changed index rows, relative to the size at the last ANALYZE, that call for a new one. */
-// An ANALYZE holds PGlite's only connection for a while (~0.3 s at 10,000 things), so writes wait
-// for it: it runs once as many rows changed as the table had, i.e. about each time the index
-// doubles while it grows, and rarely once its size is stable (value distributions of a stable
-// set of things drift slowly).
-const ANALYZE_FRACTION = 1;
+/** Index rows changed before the first ANALYZE (later ones wait for as many as the table has). */
+// An ANALYZE holds PGlite's only connection for a while (~0.16 s at 10,000 things), so writes wait
+// for it: it runs about each time the index doubles while it grows, and rarely once its size is
+// stable (value distributions of a stable set of things drift slowly).
 const ANALYZE_MIN_ROWS = 5_000;
 
 /**
@@ -83,12 +82,7 @@ export interface SqlSearchIndexOptions {
 export class SqlSearchIndex implements SearchIndex {
   readonly tables: SearchTables;
   private readonly clearPolicies: string;
-  private readonly analyzeStatement: string;
-  private readonly vacuumStatement: string;
-  /** Index rows written since the last ANALYZE, and about how many there were then. */
-  private changedRows = 0;
-  private rowsAtAnalyze = 0;
-  private analyzing: Promise<void> | undefined;
+  private readonly analyzer: GrowthAnalyzer;
   private readonly writePolicies: string;
 
   static async open(client: SqlClient, store: StoreTables, schemaName: string, options: SqlSearchIndexOptions = {}): Promise<SqlSearchIndex> {
@@ -96,7 +90,7 @@ export class SqlSearchIndex implements SearchIndex {
     await ensureSchema(client, schemaName, searchDdl(tables, options.numberStatistics));
     const index = new SqlSearchIndex(client, store, tables, options);
     await index.rebuildIfNeeded();
-    await index.analyzeNow();
+    await index.analyzer.now();
     return index;
   }
 
@@ -108,8 +102,18 @@ export class SqlSearchIndex implements SearchIndex {
   ) {
     this.tables = tables;
     const t = tables;
-    this.analyzeStatement = `ANALYZE ${t.thing}, ${t.value}, ${t.policySubject}, ${t.policyImport}`;
-    this.vacuumStatement = `VACUUM ${t.thing}`;
+    this.analyzer = new GrowthAnalyzer(
+      client,
+      [
+        `ANALYZE ${t.thing}, ${t.value}, ${t.policySubject}, ${t.policyImport}`,
+        // Marks the per-thing rows' pages all-visible, so that looking up a candidate's policy and
+        // namespace is index-only (PGlite has no autovacuum). The table has one small row per thing.
+        `VACUUM ${t.thing}`,
+      ],
+      t.value,
+      ANALYZE_MIN_ROWS,
+      (err) => options.onError?.(err),
+    );
     // Two statements: primary keys would clash if old rows were deleted by the same statement.
     this.clearPolicies = `WITH d AS (DELETE FROM ${t.policySubject} WHERE policy_id = ANY($1::text[]))
       DELETE FROM ${t.policyImport} WHERE policy_id = ANY($1::text[])`;
@@ -144,7 +148,7 @@ export class SqlSearchIndex implements SearchIndex {
       if (writes.some((w) => w.entity.type !== 'thing')) return undefined;
       const statement = thingStatement(this.tables, writes, firstParam);
       if (statement === undefined) return { ctes: [], params: [] };
-      this.noteChanges(statement.changedRows);
+      this.analyzer.note(statement.changedRows);
       return { ctes: statement.ctes, params: statement.params };
     },
   };
@@ -154,39 +158,12 @@ export class SqlSearchIndex implements SearchIndex {
     if (statement === undefined) return;
     // One statement per commit round whatever its size.
     await tx.query(`WITH ${statement.ctes.join(', ')} SELECT 1`, statement.params, BATCH_WRITE);
-    this.noteChanges(statement.changedRows);
-  }
-
-  /**
-   * The planner needs statistics to look rows up by index rather than scan (PGlite has no
-   * autovacuum, so nothing else gathers them): after enough changes an ANALYZE runs, outside the
-   * commit transaction and one at a time.
-   */
-  private noteChanges(rows: number): void {
-    this.changedRows += rows;
-    if (this.analyzing !== undefined || this.changedRows < Math.max(ANALYZE_MIN_ROWS, this.rowsAtAnalyze * ANALYZE_FRACTION)) return;
-    this.analyzing = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => this.analyzeNow())
-      .catch((err: unknown) => this.options.onError?.(err))
-      .finally(() => {
-        this.analyzing = undefined;
-      });
-  }
-
-  private async analyzeNow(): Promise<void> {
-    const changed = this.changedRows;
-    await this.client.query(this.analyzeStatement);
-    // Marks the per-thing rows' pages all-visible, so that looking up a candidate's policy and
-    // namespace is index-only (PGlite has no autovacuum). The table has one small row per thing.
-    await this.client.query(this.vacuumStatement);
-    const size = await this.client.query(`SELECT reltuples FROM pg_class WHERE oid = $1::regclass`, [this.tables.value]);
-    this.rowsAtAnalyze = Math.max(0, Number(size[0]?.['reltuples'] ?? 0));
-    this.changedRows -= changed;
+    this.analyzer.note(statement.changedRows);
   }
 
   /** Resolves when no ANALYZE is running (for an orderly close). */
-  async idle(): Promise<void> {
-    await this.analyzing;
+  idle(): Promise<void> {
+    return this.analyzer.idle();
   }
 
   private async indexPolicies(tx: SqlQueryable, policies: readonly EntityWrite['entity'][]): Promise<void> {

@@ -3,6 +3,7 @@ import { isJsonObject } from '../../model/json.ts';
 import type { CommitOutcome, EntityType, EntityWrite, JournalEntry, Store, StoredEntity, WriteUnit } from '../../ports/store.ts';
 import { RevisionConflictError, StoreUnavailableError } from '../../services/persistence/errors.ts';
 import { BATCH_WRITE, type SqlClient, type SqlQueryable, type SqlRow, type StoreLogger } from './client.ts';
+import { GrowthAnalyzer } from './growth-analyzer.ts';
 import { CHECK_APPLIED_ERRCODE, CHECK_APPLIED_FUNCTION, ensureStoreSchema, type StoreTables } from './schema.ts';
 import { encodeRound, entityKey, planRounds, validateUnit, type PlannedWrite } from './write-plan.ts';
 
@@ -49,10 +50,7 @@ class BatchConflict extends Error {
   }
 }
 
-/**
- * The snapshot table is analyzed again once this many entities, and at least as many as it held at
- * the last ANALYZE, were created since: about each time it doubles while it grows.
- */
+/** Entities created before the snapshot table's first ANALYZE (see GrowthAnalyzer). */
 const ANALYZE_MIN_CREATED = 1_000;
 
 /** Attempts of the shared transaction, each without the units that conflicted in the previous one. */
@@ -148,10 +146,11 @@ export class SqlStore implements Store {
   private readonly logger: StoreLogger | undefined;
   private readonly sql: { readonly write: string; readonly writeCtes: string; readonly checkApplied: string; readonly load: string; readonly loadMany: string; readonly scan: string; readonly journal: string };
   private closing: Promise<void> | undefined;
-  /** Entities created since the last ANALYZE of the snapshot table, and about how many rows it had then. */
-  private created = 0;
-  private rowsAtAnalyze = 0;
-  private analyzing: Promise<void> | undefined;
+  /**
+   * The batch statements may run with cached generic plans (`QueryOptions.batch`), which an ANALYZE
+   * of a table they use makes the database plan again; so the snapshot table is analyzed as it grows.
+   */
+  private readonly analyzer: GrowthAnalyzer;
 
   /** Creates the tables when missing, then returns the store. */
   static async open(client: SqlClient, options: SqlStoreOptions = {}): Promise<SqlStore> {
@@ -168,6 +167,9 @@ export class SqlStore implements Store {
     this.hooks = [...(options.hooks ?? [])];
     this.closeClient = options.closeClient ?? true;
     this.logger = options.logger;
+    this.analyzer = new GrowthAnalyzer(client, [`ANALYZE ${tables.snapshot}`], tables.snapshot, ANALYZE_MIN_CREATED, (err) =>
+      this.logger?.warn({ err }, 'ANALYZE of the snapshot table failed'),
+    );
     const select = `SELECT ${SNAPSHOT_COLUMNS} FROM ${tables.snapshot}`;
     this.sql = {
       write: writeStatement(tables),
@@ -281,30 +283,8 @@ export class SqlStore implements Store {
     }
     let created = 0;
     for (const [i, unit] of units.entries()) if (outcomes[i]?.ok === true) for (const w of unit) if (w.expectedRevision === 0) created++;
-    if (created > 0) this.noteCreated(created);
+    if (created > 0) this.analyzer.note(created);
     return outcomes.map((o) => o ?? { ok: false, conflict: false, error: new Error('unit was not committed') });
-  }
-
-  /**
-   * The batch statements may run with cached generic plans (`QueryOptions.batch`), which an ANALYZE
-   * of a table they use makes the database plan again; so while the snapshot table grows it is
-   * analyzed about each time it doubles, outside the commit path and one ANALYZE at a time.
-   */
-  private noteCreated(count: number): void {
-    this.created += count;
-    if (this.analyzing !== undefined || this.closing !== undefined || this.created < Math.max(ANALYZE_MIN_CREATED, this.rowsAtAnalyze)) return;
-    const counted = this.created;
-    this.analyzing = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(async () => {
-        await this.client.query(`ANALYZE ${this.tables.snapshot}`);
-        const size = await this.client.query(`SELECT reltuples FROM pg_class WHERE oid = $1::regclass`, [this.tables.snapshot]);
-        this.rowsAtAnalyze = Math.max(0, Number(size[0]?.['reltuples'] ?? 0));
-        this.created -= counted;
-      })
-      .catch((err: unknown) => this.logger?.warn({ err }, 'ANALYZE of the snapshot table failed'))
-      .finally(() => {
-        this.analyzing = undefined;
-      });
   }
 
   /**
@@ -352,7 +332,7 @@ export class SqlStore implements Store {
 
   async close(): Promise<void> {
     this.closing ??= (async () => {
-      await this.analyzing;
+      await this.analyzer.stop();
       if (this.closeClient) await this.client.close();
     })();
     return this.closing;

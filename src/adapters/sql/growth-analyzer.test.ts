@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { openPgliteClient, type PgliteClient } from '../pglite/index.ts';
+import type { SqlRow } from './client.ts';
+import { GrowthAnalyzer } from './growth-analyzer.ts';
+
+void describe('GrowthAnalyzer', () => {
+  let db: PgliteClient;
+  const ran: string[] = [];
+  // The real database, with the statements the analyzer sends recorded.
+  const recording = {
+    query: <T extends SqlRow = SqlRow>(text: string, params?: readonly unknown[]) => {
+      if (!text.startsWith('SELECT reltuples')) ran.push(text);
+      return db.query<T>(text, params);
+    },
+    transaction: () => Promise.reject(new Error('unused')),
+    close: () => Promise.resolve(),
+  };
+  before(async () => {
+    db = await openPgliteClient();
+    await db.query('CREATE TABLE grows (id int PRIMARY KEY)');
+  });
+  after(() => db.close());
+
+  const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+  void it('analyzes once the changes reach the minimum, then once they reach the size it found', async () => {
+    ran.length = 0;
+    const errors: unknown[] = [];
+    const analyzer = new GrowthAnalyzer(recording, ['ANALYZE grows', 'VACUUM grows'], 'grows', 100, (e) => errors.push(e));
+    await db.query('INSERT INTO grows SELECT g FROM generate_series(1, 99) g');
+    analyzer.note(99);
+    await settle();
+    await analyzer.idle();
+    assert.deepEqual(ran, [], 'below the minimum');
+    await db.query('INSERT INTO grows VALUES (100)');
+    analyzer.note(1);
+    analyzer.note(1); // while it is pending: still one ANALYZE
+    await settle();
+    await analyzer.idle();
+    assert.deepEqual(ran, ['ANALYZE grows', 'VACUUM grows'], 'both statements, in order, once');
+    ran.length = 0;
+    analyzer.note(99);
+    await settle();
+    await analyzer.idle();
+    assert.deepEqual(ran, [], 'the table had 100 rows: 100 changes are needed now');
+    analyzer.note(1);
+    await settle();
+    await analyzer.idle();
+    assert.deepEqual(ran, ['ANALYZE grows', 'VACUUM grows']);
+    assert.deepEqual(errors, []);
+  });
+
+  void it('starts nothing once stopped, and reports failures without throwing', async () => {
+    ran.length = 0;
+    const errors: unknown[] = [];
+    const failing = new GrowthAnalyzer(recording, ['ANALYZE no_such_table'], 'grows', 1, (e) => errors.push(e));
+    failing.note(1);
+    await settle();
+    await failing.idle();
+    assert.equal(errors.length, 1);
+    const stopped = new GrowthAnalyzer(recording, ['ANALYZE grows'], 'grows', 1, (e) => errors.push(e));
+    await stopped.stop();
+    ran.length = 0;
+    stopped.note(1_000);
+    await settle();
+    await stopped.idle();
+    assert.deepEqual(ran, []);
+  });
+});

@@ -1,0 +1,61 @@
+import type { SqlClient } from './client.ts';
+
+/**
+ * ANALYZE of tables as they grow, for the SQL store and the search index. PGlite has no autovacuum,
+ * so nothing else gathers statistics there; and on both stores an ANALYZE makes the database plan
+ * again the cached statements that use the table (the batch writes run with cached generic plans,
+ * see `QueryOptions.batch`). The callers note their changes; once they reach the table's size at
+ * the last ANALYZE (and at least `minChanges`), another runs: about each time a growing table
+ * doubles, and rarely once its size is stable. It runs outside the caller's path (after a
+ * setImmediate, so never inside a commit) and one at a time.
+ */
+export class GrowthAnalyzer {
+  private changes = 0;
+  private rowsAtAnalyze = 0;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  /**
+   * @param statements run in order (an ANALYZE, and whatever should follow it)
+   * @param sizeOf the table whose estimated row count (`reltuples`) sets the next threshold
+   */
+  constructor(
+    private readonly client: SqlClient,
+    private readonly statements: readonly string[],
+    private readonly sizeOf: string,
+    private readonly minChanges: number,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  /** Notes `count` changed rows; starts an ANALYZE in the background when they are enough. */
+  note(count: number): void {
+    this.changes += count;
+    if (this.running !== undefined || this.stopped || this.changes < Math.max(this.minChanges, this.rowsAtAnalyze)) return;
+    this.running = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.now())
+      .catch((err: unknown) => this.onError(err))
+      .finally(() => {
+        this.running = undefined;
+      });
+  }
+
+  /** Runs the statements now and resets the count. */
+  async now(): Promise<void> {
+    const counted = this.changes;
+    for (const statement of this.statements) await this.client.query(statement);
+    const size = await this.client.query(`SELECT reltuples FROM pg_class WHERE oid = $1::regclass`, [this.sizeOf]);
+    this.rowsAtAnalyze = Math.max(0, Number(size[0]?.['reltuples'] ?? 0));
+    this.changes -= counted;
+  }
+
+  /** Resolves when no ANALYZE is running. */
+  async idle(): Promise<void> {
+    await this.running;
+  }
+
+  /** Starts no more ANALYZEs; resolves when the running one (if any) has finished. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.running;
+  }
+}
