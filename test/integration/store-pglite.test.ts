@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -79,6 +79,27 @@ void describe('PGlite data directory', () => {
     await second.close();
     assert.match(warnings.join(), /template/);
     assert.ok((await stat(template)).size > 100_000, 'the damaged template is replaced');
+  });
+
+  void it('unpacks the template into a new data directory, replacing one left there without a database', async () => {
+    const dataDir = await tempDir();
+    // What a start that died while making the database may leave: files, but no PG_VERSION.
+    await writeFile(join(dataDir, 'unrelated'), 'kept');
+    await mkdir(join(dataDir, 'pgdata'));
+    await writeFile(join(dataDir, 'pgdata', 'leftover'), 'x');
+    const logs: object[] = [];
+    const logger = { info: (o: object) => void logs.push(o), warn: (o: object) => void logs.push({ warn: o }), error: () => undefined };
+    const client = await openPgliteClient({ dataDir, templateDir: TEST_PGLITE_TEMPLATE_DIR, logger });
+    try {
+      assert.deepEqual(await client.query('SELECT 1 AS one'), [{ one: 1 }]);
+      assert.ok(logs.some((o) => (o as { fromTemplate?: boolean }).fromTemplate === true), JSON.stringify(logs));
+      assert.ok(!logs.some((o) => 'warn' in o), JSON.stringify(logs));
+    } finally {
+      await client.close();
+    }
+    const entries = await readdir(dataDir);
+    assert.ok(entries.includes('pgdata') && entries.includes('unrelated') && !entries.some((e) => e.endsWith('.unpacking')), entries.join());
+    await assert.rejects(stat(join(dataDir, 'pgdata', 'leftover')), { code: 'ENOENT' });
   });
 
   void it('refuses a second open of the same directory in this process', async () => {

@@ -6,6 +6,7 @@ import { SESSION_SETTINGS, type QueryOptions, type SqlClient, type SqlQueryable,
 import { StoreUnavailableError } from '../../services/persistence/errors.ts';
 import { acquireDirLock, type DirLock } from './lock.ts';
 import { BatchStatements } from './batch-statements.ts';
+import { unpackTemplate } from './template-unpack.ts';
 
 export interface PgliteClientOptions {
   /**
@@ -15,8 +16,9 @@ export interface PgliteClientOptions {
   readonly dataDir?: string;
   /**
    * A directory caching a freshly initialised database per PGlite version (a 4.5 MB gzipped
-   * tarball). A new database is unpacked from it (~0.5-0.8 s) instead of running initdb (~3.5 s);
-   * when the tarball is missing it is written after the first initdb. Undefined: no cache.
+   * tarball). A new database is unpacked from it instead of running initdb (~3.5 s): onto the
+   * disk by `unpackTemplate` for a data directory, by PGlite for an in-memory one. When the
+   * tarball is missing it is written after the first initdb. Undefined: no cache.
    */
   readonly templateDir?: string;
   readonly logger?: StoreLogger;
@@ -142,6 +144,26 @@ async function writeTemplate(db: PGlite, file: string, logger: StoreLogger | und
   }
 }
 
+/**
+ * Unpacks the template into `pgdata`, which holds no database (no PG_VERSION): into a temporary
+ * directory first, renamed when complete, so that a crash midway never leaves a directory that
+ * looks like a database. False, logged, when that fails: the caller then runs initdb.
+ */
+async function unpackInto(templateFile: string, pgdata: string, logger: StoreLogger | undefined): Promise<boolean> {
+  const temp = `${pgdata}.unpacking`;
+  try {
+    await rm(temp, { recursive: true, force: true });
+    await rm(pgdata, { recursive: true, force: true });
+    await unpackTemplate(templateFile, temp);
+    await rename(temp, pgdata);
+    return true;
+  } catch (e) {
+    logger?.warn({ err: e, templateFile }, 'could not unpack the PGlite template; running initdb');
+    await rm(temp, { recursive: true, force: true }).catch(() => undefined);
+    return false;
+  }
+}
+
 /** Starts PGlite, from the template when there is one; `fromTemplate` says whether that worked. */
 async function createPglite(pgdata: string | undefined, template: Buffer | undefined, logger: StoreLogger | undefined, sharedBuffers: string | undefined): Promise<{ db: PGlite; fromTemplate: boolean }> {
   const options: PGliteOptions = {};
@@ -181,8 +203,14 @@ export async function openPgliteClient(options: PgliteClientOptions = {}): Promi
   try {
     const templateFile = templateDir === undefined ? undefined : await pgliteTemplateFile(templateDir);
     const fresh = pgdata === undefined || !(await exists(join(pgdata, 'PG_VERSION')));
-    const template = fresh && templateFile !== undefined && (await exists(templateFile)) ? await readFile(templateFile) : undefined;
-    const { db, fromTemplate } = await createPglite(pgdata, template, logger, sharedBuffers);
+    const haveTemplate = fresh && templateFile !== undefined && (await exists(templateFile));
+    // A directory gets the template unpacked on disk, then opened as an existing database; only an
+    // in-memory database has PGlite unpack it (which costs the process ~100 MiB it keeps).
+    const unpacked = haveTemplate && pgdata !== undefined && (await unpackInto(templateFile, pgdata, logger));
+    const template = haveTemplate && pgdata === undefined ? await readFile(templateFile) : undefined;
+    const created = await createPglite(pgdata, template, logger, sharedBuffers);
+    const { db } = created;
+    const fromTemplate = unpacked || created.fromTemplate;
     // Batch writes write their arguments as SQL literals (batch-statements.ts), which assumes this.
     await db.exec('SET standard_conforming_strings = on');
     for (const [name, value] of Object.entries(SESSION_SETTINGS)) await db.query('SELECT set_config($1, $2, false)', [name, value]);
