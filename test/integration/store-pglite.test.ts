@@ -51,6 +51,17 @@ void describe('PGlite session', () => {
   });
 });
 
+void describe('PGlite WAL', () => {
+  void it('has a checkpointer (PGlite never checkpoints by itself)', async () => {
+    const client = await openTestPglite(await tempDir());
+    try {
+      assert.equal(await client.checkpointIfDue(), false, 'a checkpointer, with nothing to checkpoint in a new database');
+    } finally {
+      await client.close();
+    }
+  });
+});
+
 void describe('PGlite data directory', () => {
   void it('keeps what was committed across close and reopen', async () => {
     const dir = await tempDir();

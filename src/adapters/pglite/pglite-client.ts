@@ -7,6 +7,7 @@ import { StoreUnavailableError } from '../../services/persistence/errors.ts';
 import { acquireDirLock, type DirLock } from './lock.ts';
 import { BatchStatements } from './batch-statements.ts';
 import { unpackTemplate } from './template-unpack.ts';
+import { WalCheckpointer, type WalCheckpointerOptions } from './wal-checkpointer.ts';
 
 export interface PgliteClientOptions {
   /**
@@ -39,6 +40,16 @@ const PGLITE_START_PARAMS = [
 ];
 
 /**
+ * Checkpoints are Doppel's to request on PGlite (see wal-checkpointer.ts): one after 512 MiB of
+ * WAL, or 5 minutes after the last one when anything was written. That is about when a
+ * PostgreSQL server with its defaults (max_wal_size 1GB, checkpoint_completion_target 0.9) starts
+ * one; its max_wal_size then bounds the segments kept for reuse, so the WAL stays near 1 GB as
+ * there. Each checkpoint stops the database while it writes the dirty buffers (up to
+ * shared_buffers), so they are kept that far apart: at full write speed about one a minute.
+ */
+const CHECKPOINTS = { maxWalBytes: 512 * 1024 * 1024, maxIntervalMs: 5 * 60_000, checkEveryMs: 5_000 } as const;
+
+/**
  * PGlite runs in this process (WASM, on the main thread) and runs one statement at a time;
  * transactions hold it exclusively. Durability: PGlite starts PostgreSQL with fsync off and its
  * Node file system layer has no fsync, so a commit reaches the OS page cache, not the disk. It
@@ -49,11 +60,24 @@ const PGLITE_START_PARAMS = [
 export class PgliteClient implements SqlClient {
   private closing: Promise<void> | undefined;
   private readonly batches = new BatchStatements(asStoreError);
+  private readonly checkpointer: WalCheckpointer | undefined;
 
+  /** With `checkpoints`, asks for checkpoints as WAL accumulates (`openPgliteClient` does). */
   constructor(
     private readonly db: PGlite,
     private readonly lock: DirLock | undefined,
-  ) {}
+    checkpoints?: WalCheckpointerOptions,
+  ) {
+    if (checkpoints !== undefined) {
+      this.checkpointer = new WalCheckpointer({ query: async (text) => (await db.query<Record<string, unknown>>(text)).rows }, checkpoints);
+      this.checkpointer.start();
+    }
+  }
+
+  /** Runs the checkpointer's check now (tests): whether it checkpointed; undefined without a checkpointer. */
+  checkpointIfDue(): Promise<boolean | undefined> {
+    return this.checkpointer?.check() ?? Promise.resolve(undefined);
+  }
 
   async query<T extends SqlRow = SqlRow>(text: string, params: readonly unknown[] = [], options?: QueryOptions): Promise<T[]> {
     this.assertOpen();
@@ -73,6 +97,7 @@ export class PgliteClient implements SqlClient {
   close(): Promise<void> {
     this.closing ??= (async () => {
       try {
+        await this.checkpointer?.stop();
         await this.db.close();
       } finally {
         await this.lock?.release();
@@ -216,7 +241,11 @@ export async function openPgliteClient(options: PgliteClientOptions = {}): Promi
     for (const [name, value] of Object.entries(SESSION_SETTINGS)) await db.query('SELECT set_config($1, $2, false)', [name, value]);
     if (fresh && !fromTemplate && templateFile !== undefined) await writeTemplate(db, templateFile, logger);
     logger?.info({ dataDir: dataDir ?? '(memory)', fresh, fromTemplate }, 'embedded database open');
-    return new PgliteClient(db, lock);
+    return new PgliteClient(db, lock, {
+      ...CHECKPOINTS,
+      onError: (err) => logger?.warn({ err }, 'embedded database checkpoint failed'),
+      onCheckpoint: ({ walBytes, ms }) => logger?.info({ walMiB: Math.round(walBytes / 1048576), ms }, 'embedded database checkpoint'),
+    });
   } catch (e) {
     await lock?.release();
     throw e;
