@@ -19,7 +19,13 @@ class SlowStore implements Store {
     if (this.fail) throw new Error('down');
     return this.data.get(id);
   }
-  loadMany(): Promise<StoredEntity[]> { return Promise.resolve([]); }
+  readonly batches: string[][] = [];
+  async loadMany(_type: EntityType, ids: readonly string[]): Promise<StoredEntity[]> {
+    this.batches.push([...ids]);
+    await new Promise<void>((r) => this.waiting.push(r));
+    if (this.fail) throw new Error('down');
+    return ids.flatMap((id) => this.data.get(id) ?? []);
+  }
   scan(): Promise<StoredEntity[]> { return Promise.resolve([]); }
   commit(): Promise<CommitOutcome[]> { return Promise.resolve([]); }
   journal(): Promise<JournalEntry[]> { return Promise.resolve([]); }
@@ -73,4 +79,50 @@ test('states are kept in the form `keep` gives and handed out as that object', a
   assert.equal(await cache.load('a:b'), first);
   assert.notEqual(first, store.data.get('a:b'));
   assert.equal(kept.length, 1);
+});
+
+const at = (id: string, revision: number): StoredEntity => ({ ...state(revision), id, data: { thingId: id } });
+/** Lets the microtasks of released loads run (a batch starts from one). */
+const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+test('misses beyond the loads in flight wait, and are loaded together by one statement', async () => {
+  const store = new SlowStore();
+  for (const id of ['a:1', 'a:2', 'a:3', 'a:4']) store.data.set(id, at(id, 1));
+  const cache = new EntityCache(store, 'thing', { ...options, maxLoadsInFlight: 1 });
+  const first = cache.load('a:1');
+  const rest = Promise.all([cache.load('a:2'), cache.load('a:3'), cache.load('a:2'), cache.load('a:9')]);
+  assert.equal(store.loads, 1);
+  assert.deepEqual(store.batches, [], 'the others wait for the load in flight');
+  store.release();
+  assert.equal((await first)?.id, 'a:1');
+  await settle();
+  assert.deepEqual(store.batches, [['a:2', 'a:3', 'a:9']], 'one statement for the waiting IDs, each once');
+  const late = cache.load('a:4');
+  store.release();
+  assert.deepEqual((await rest).map((e) => e?.id), ['a:2', 'a:3', 'a:2', undefined]);
+  assert.equal(cache.cached('a:9'), null, 'absent in a batch is remembered as absent');
+  await settle();
+  assert.deepEqual(store.batches.slice(1), [['a:4']], 'a miss during a batch waits for the next one');
+  store.release();
+  assert.equal((await late)?.id, 'a:4');
+  assert.equal(store.loads, 1);
+});
+
+test('a failed batch is the configured error for each of its loads, and the next load goes ahead', async () => {
+  const store = new SlowStore();
+  store.data.set('a:3', at('a:3', 1));
+  const cache = new EntityCache(store, 'thing', { ...options, maxLoadsInFlight: 1 });
+  const first = cache.load('a:1');
+  const waiting = [cache.load('a:2'), cache.load('a:3')];
+  store.fail = true;
+  store.release();
+  await assert.rejects(first, (e: unknown) => e instanceof DittoError && e.status === 503);
+  await settle();
+  store.release();
+  for (const w of waiting) await assert.rejects(w, (e: unknown) => e instanceof DittoError && e.status === 503);
+  store.fail = false;
+  const again = cache.load('a:3');
+  store.release();
+  assert.equal((await again)?.id, 'a:3');
+  assert.equal(store.loads, 2, 'with no load in flight, a miss is loaded at once');
 });

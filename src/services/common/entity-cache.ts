@@ -10,12 +10,28 @@ export interface EntityCacheOptions {
   readonly keep?: (entity: StoredEntity) => StoredEntity;
   /** Called with every new state that is loaded or committed. */
   readonly observe?: (entity: StoredEntity) => void;
+  /** Loads sent to the store at once; misses beyond them wait and go together (default 2). */
+  readonly maxLoadsInFlight?: number;
+}
+
+/** The most IDs one batched load asks for; more wait for the next batch. */
+const MAX_BATCH_IDS = 500;
+
+/** Misses waiting for a load slot, loaded together by one `loadMany`. */
+interface Batch {
+  readonly ids: string[];
+  readonly result: Promise<Map<string, StoredEntity>>;
+  readonly start: () => void;
 }
 
 /**
  * The committed states of one entity type: a bounded cache in front of the store that loads each
  * missing entity once however many requests ask at the same time, remembers absent ones too, and
- * never lets a load that raced with a commit put an older revision back.
+ * never lets a load that raced with a commit put an older revision back. A miss goes to the store
+ * at once while fewer than `maxLoadsInFlight` loads are out; beyond that, misses wait and the
+ * waiting ones are loaded by one statement when a load returns. Many misses at a time (a server
+ * restarted under load) then cost a few statements, not one each: the embedded store runs one
+ * statement at a time, and each costs ~1 ms whatever it loads.
  */
 export class EntityCache {
   private readonly states: LruCache<string, StoredEntity | null>;
@@ -23,12 +39,16 @@ export class EntityCache {
   private readonly store: Store;
   private readonly type: EntityType;
   private readonly options: EntityCacheOptions;
+  private readonly maxLoadsInFlight: number;
+  private loadsInFlight = 0;
+  private readonly batches: Batch[] = [];
 
   constructor(store: Store, type: EntityType, options: EntityCacheOptions) {
     this.store = store;
     this.type = type;
     this.options = options;
     this.states = new LruCache(options.max);
+    this.maxLoadsInFlight = Math.max(1, options.maxLoadsInFlight ?? 2);
   }
 
   /** The state (a tombstone for a deleted entity), or undefined when it never existed. */
@@ -37,7 +57,7 @@ export class EntityCache {
     if (cached !== undefined) return cached ?? undefined;
     let pending = this.loading.get(id);
     if (pending === undefined) {
-      pending = this.store.load(this.type, id).finally(() => this.loading.delete(id));
+      pending = this.fetch(id).finally(() => this.loading.delete(id));
       this.loading.set(id, pending);
     }
     let loaded: StoredEntity | undefined;
@@ -51,6 +71,37 @@ export class EntityCache {
     // Hand out the kept object, so that identity checks of callers see one object per state.
     const kept = this.states.get(id);
     return kept === undefined ? loaded : (kept ?? undefined);
+  }
+
+  /** Loads `id` now when a slot is free, else with the next batch. */
+  private fetch(id: string): Promise<StoredEntity | undefined> {
+    if (this.loadsInFlight < this.maxLoadsInFlight && this.batches.length === 0) {
+      this.loadsInFlight++;
+      const single = this.store.load(this.type, id);
+      single.then(() => this.loaded(), () => this.loaded());
+      return single;
+    }
+    let batch = this.batches[this.batches.length - 1];
+    if (batch === undefined || batch.ids.length >= MAX_BATCH_IDS) {
+      let start = (): void => undefined;
+      const ids: string[] = [];
+      const gate = new Promise<void>((resolve) => (start = resolve));
+      const result = gate.then(() => this.store.loadMany(this.type, ids)).then((list) => new Map(list.map((e) => [e.id, e])));
+      batch = { ids, result, start };
+      this.batches.push(batch);
+    }
+    batch.ids.push(id);
+    return batch.result.then((byId) => byId.get(id));
+  }
+
+  /** A load returned: its slot goes to the oldest waiting batch. */
+  private loaded(): void {
+    this.loadsInFlight--;
+    const next = this.batches.shift();
+    if (next === undefined) return;
+    this.loadsInFlight++;
+    next.result.then(() => this.loaded(), () => this.loaded());
+    next.start();
   }
 
   /** Without I/O: the state, null when known to be absent, undefined when not cached. */
