@@ -72,11 +72,12 @@ void describe('unpackTemplate', () => {
   void it('writes directories and files, with a ustar prefix and data spanning several blocks', async () => {
     const work = await tempDir();
     const big = 'x'.repeat(70_000);
-    const file = await archive(work, [entry('/a', undefined), entry('/a/b', undefined), entry('c.txt', big, '0', { prefix: 'a/b' }), entry('/empty', '')]);
+    const file = await archive(work, [entry('/a', undefined), entry('/a/b', undefined), entry('c.txt', big, '0', { prefix: 'a/b' }), entry('/empty', ''), entry('/d/e/f', 'no directory entries before it')]);
     const out = join(work, 'out');
     await unpackTemplate(file, out);
     assert.equal(await readFile(join(out, 'a', 'b', 'c.txt'), 'utf8'), big);
     assert.equal(await readFile(join(out, 'empty'), 'utf8'), '');
+    assert.equal(await readFile(join(out, 'd', 'e', 'f'), 'utf8'), 'no directory entries before it');
   });
 
   void it('refuses links, paths out of the directory, wrong checksums and cut archives, writing nothing outside', async () => {

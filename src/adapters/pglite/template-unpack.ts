@@ -1,5 +1,5 @@
 import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
-import { relative, resolve, sep } from 'node:path';
+import { dirname, relative, resolve, sep } from 'node:path';
 import { createGunzip } from 'node:zlib';
 
 // Unpacks the template of a new embedded database (a gzipped tar that PGlite's `dumpDataDir`
@@ -96,7 +96,7 @@ export async function unpackTemplate(file: string, dir: string): Promise<void> {
         if (header !== undefined && remaining > 0) {
           const take = Math.min(remaining, pending.length - at);
           if (take === 0) break;
-          await out?.write(pending, at, take);
+          if (out !== undefined) await writeAll(out, pending.subarray(at, at + take));
           at += take;
           remaining -= take;
           if (remaining > 0) break;
@@ -125,6 +125,7 @@ export async function unpackTemplate(file: string, dir: string): Promise<void> {
           await mkdir(target, { recursive: true, mode: next.mode | 0o700 });
           continue;
         }
+        await mkdir(dirname(target), { recursive: true, mode: 0o700 });
         out = await open(target, 'wx', next.mode | 0o600);
         header = next;
         remaining = next.size;
@@ -136,4 +137,9 @@ export async function unpackTemplate(file: string, dir: string): Promise<void> {
     await out?.close();
   }
   if (!ended || header !== undefined) throw new TemplateFormatError('tar archive: ends before its end marker');
+}
+
+/** Writes all of `data` (a file handle may write less than asked in one call). */
+async function writeAll(out: FileHandle, data: Buffer): Promise<void> {
+  for (let at = 0; at < data.length; ) at += (await out.write(data, at, data.length - at)).bytesWritten;
 }
