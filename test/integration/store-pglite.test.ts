@@ -93,6 +93,8 @@ void describe('PGlite data directory', () => {
   });
 
   void it('unpacks the template into a new data directory, replacing one left there without a database', async () => {
+    // An open writes the template when there is none yet (on a new machine, after initdb).
+    await (await openTestPglite()).close();
     const dataDir = await tempDir();
     // What a start that died while making the database may leave: files, but no PG_VERSION.
     await writeFile(join(dataDir, 'unrelated'), 'kept');
