@@ -190,7 +190,10 @@ async function unpackInto(templateFile: string, pgdata: string, logger: StoreLog
   }
 }
 
-/** Starts PGlite, from the template when there is one; `fromTemplate` says whether that worked. */
+/**
+ * Starts PGlite; an in-memory one from `template` when given (a directory has had it unpacked by
+ * `unpackInto` already). `fromTemplate` says whether that worked.
+ */
 async function createPglite(pgdata: string | undefined, template: Buffer | undefined, logger: StoreLogger | undefined, sharedBuffers: string | undefined): Promise<{ db: PGlite; fromTemplate: boolean }> {
   const options: PGliteOptions = {};
   if (pgdata !== undefined) options.dataDir = pgdata;
@@ -202,10 +205,8 @@ async function createPglite(pgdata: string | undefined, template: Buffer | undef
     try {
       return { db: await PGlite.create({ ...options, loadDataDir: new Blob([new Uint8Array(template)]) }), fromTemplate: true };
     } catch (e) {
-      // A damaged template must not keep the server from starting: initdb instead. The directory
-      // had no database before (no PG_VERSION), so clearing it loses nothing.
+      // A damaged template must not keep the server from starting: initdb instead.
       logger?.warn({ err: e }, 'could not start from the PGlite template; running initdb');
-      if (pgdata !== undefined) await rm(pgdata, { recursive: true, force: true });
     }
   }
   return { db: await PGlite.create(options), fromTemplate: false };
