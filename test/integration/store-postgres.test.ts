@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { openPostgresClient } from '../../src/adapters/postgres/index.ts';
-import { BATCH_WRITE, SqlStore } from '../../src/adapters/sql/index.ts';
+import { BATCH_WRITE, CUSTOM_PLAN, SqlStore } from '../../src/adapters/sql/index.ts';
 import { StoreUnavailableError } from '../../src/services/persistence/index.ts';
 import { CountingSqlClient } from '../support/counting-sql-client.ts';
 import { createPostgresSchema, postgresForTests, withPostgresSchema, type TestSchema } from '../support/postgres.ts';
@@ -84,6 +84,30 @@ void describe('PostgreSQL adapter', { skip: pg.skip ?? false }, () => {
         }
       } finally {
         await store.close();
+      }
+    }, pg.url);
+  });
+
+  void it('plans a custom-plan statement for its values every time it runs, on a session of its own', async () => {
+    await withPostgresSchema(async (s) => {
+      // One connection per pool, so that pg_prepared_statements (per session) shows what each prepared.
+      const client = await openPostgresClient({ url: s.url, schema: s.schema, maxConnections: 1, writeConnections: 1 });
+      try {
+        const searchLike = 'SELECT $1::int + 1 AS v';
+        const ordinary = 'SELECT $1::int + 2 AS v';
+        for (let i = 0; i < 7; i++) {
+          assert.equal((await client.query<{ v: number }>(searchLike, [i], CUSTOM_PLAN))[0]?.v, i + 1);
+          assert.equal((await client.query<{ v: number }>(ordinary, [i]))[0]?.v, i + 2);
+        }
+        const listing = 'SELECT statement, generic_plans::int AS generic, custom_plans::int AS custom FROM pg_prepared_statements WHERE statement LIKE $1';
+        type Prepared = { statement: string; generic: number; custom: number };
+        const searched = await client.query<Prepared>(listing, ['SELECT $1::int + %'], CUSTOM_PLAN);
+        assert.deepEqual(searched.map((p) => [p.statement, p.generic, p.custom]), [[searchLike, 0, 7]], 'prepared once, planned for each run');
+        const ordinaries = await client.query<Prepared>(listing, ['SELECT $1::int + %']);
+        assert.deepEqual(ordinaries.map((p) => p.statement), [ordinary], 'the other statements run on another session');
+        assert.ok((ordinaries[0]?.generic ?? 0) > 0, 'where PostgreSQL goes over to a generic plan');
+      } finally {
+        await client.close();
       }
     }, pg.url);
   });

@@ -8,7 +8,7 @@ export interface PostgresClientOptions {
   readonly url: string;
   /** Becomes the connections' search_path, so unqualified names resolve in Doppel's schema. */
   readonly schema?: string;
-  /** Size of the main pool. Default 10. */
+  /** Size of the main pool; the pool for searches has half as many (rounded up). Default 10. */
   readonly maxConnections?: number;
   /** Size of the pool for batch writes and transactions. Default 2. */
   readonly writeConnections?: number;
@@ -64,14 +64,16 @@ async function run<T>(sql: Unsafe, text: string, params: readonly unknown[], whe
 }
 
 /**
- * Two pools of connections to a PostgreSQL server (porsager/postgres). Batch writes
- * (`QueryOptions.batch`) and all transactions run on the second, small pool, whose sessions set
+ * Three pools of connections to a PostgreSQL server (porsager/postgres). Batch writes
+ * (`QueryOptions.batch`) and all transactions run on a small pool whose sessions set
  * `plan_cache_mode` to `force_generic_plan`: a batch statement is prepared once per connection and
  * then neither parsed nor planned again (planning it was a quarter of a batch's time on the
  * database). What keeps such a plan from outliving the table size it was made for is the ANALYZE
  * the store runs each time the snapshot table has about doubled (SqlStore), and the search index's
  * ANALYZE of its own tables: an ANALYZE makes every session plan the statements using the table
- * again. Everything else runs on the first pool with PostgreSQL's default choice of plans.
+ * again. Statements that must be planned for their values (`QueryOptions.customPlan`, searches)
+ * run on a pool whose sessions set `force_custom_plan`: still prepared, so parsed once. Everything
+ * else runs on the first pool with PostgreSQL's default choice of plans.
  */
 export class PostgresClient implements SqlClient {
   private closing: Promise<void> | undefined;
@@ -79,12 +81,14 @@ export class PostgresClient implements SqlClient {
   constructor(
     private readonly sql: Sql,
     private readonly planned: Sql,
+    private readonly searching: Sql,
     private readonly where: string,
     private readonly prepare: boolean,
   ) {}
 
   query<T extends SqlRow = SqlRow>(text: string, params: readonly unknown[] = [], options?: QueryOptions): Promise<T[]> {
-    return run<T>(options?.batch === true ? this.planned : this.sql, text, params, this.where, this.prepare);
+    const pool = options?.batch === true ? this.planned : options?.customPlan === true ? this.searching : this.sql;
+    return run<T>(pool, text, params, this.where, this.prepare);
   }
 
   async transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T> {
@@ -104,7 +108,7 @@ export class PostgresClient implements SqlClient {
   }
 
   close(): Promise<void> {
-    this.closing ??= Promise.all([this.sql.end({ timeout: 5 }), this.planned.end({ timeout: 5 })]).then(() => undefined);
+    this.closing ??= Promise.all([this.sql, this.planned, this.searching].map((p) => p.end({ timeout: 5 }))).then(() => undefined);
     return this.closing;
   }
 }
@@ -133,12 +137,14 @@ export async function openPostgresClient(options: PostgresClientOptions): Promis
     });
   const sql = pool(max, connection);
   const planned = pool(Math.max(1, options.writeConnections ?? 2), { ...connection, plan_cache_mode: 'force_generic_plan' });
-  const client = new PostgresClient(sql, planned, where, prepare);
+  // Connections are opened when first needed: a server that is never searched opens none here.
+  const searching = pool(Math.ceil(max / 2), { ...connection, plan_cache_mode: 'force_custom_plan' });
+  const client = new PostgresClient(sql, planned, searching, where, prepare);
   try {
     await client.query('SELECT 1');
     await client.query('SELECT 1', [], { batch: true });
   } catch (e) {
-    await Promise.all([sql.end({ timeout: 0 }), planned.end({ timeout: 0 })]).catch(() => undefined);
+    await Promise.all([sql, planned, searching].map((p) => p.end({ timeout: 0 }))).catch(() => undefined);
     if (e instanceof StoreUnavailableError) throw e;
     throw new StoreUnavailableError(`PostgreSQL at ${where} is unreachable: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }

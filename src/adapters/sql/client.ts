@@ -11,6 +11,15 @@ export interface QueryOptions {
    * Default: an ordinary statement (cached prepared statements on PostgreSQL).
    */
   readonly batch?: true;
+  /**
+   * Planned for its parameters' values each time it runs: a statement whose best plan depends on
+   * them, as a search's does. A prepared statement on PostgreSQL gets a generic plan, made for any
+   * values, once five runs suggest it costs no more; for a search that can be a plan a hundred
+   * times slower (the and/or of the search benchmark: 1 s instead of 4-6 ms). Planning each time
+   * costs ~0.6 ms there. PGlite plans every statement for its values anyway. Default: the
+   * adapter's ordinary statements.
+   */
+  readonly customPlan?: true;
 }
 
 /**
@@ -24,6 +33,9 @@ export const SESSION_SETTINGS: Readonly<Record<string, string>> = { random_page_
 
 /** Options of the batch write statements (`QueryOptions.batch`). */
 export const BATCH_WRITE: QueryOptions = { batch: true };
+
+/** Options of statements planned for their values each time (`QueryOptions.customPlan`). */
+export const CUSTOM_PLAN: QueryOptions = { customPlan: true };
 
 /** Something that runs one statement: the client itself or an open transaction. */
 export interface SqlQueryable {

@@ -1,5 +1,5 @@
 export type { SqlClient, SqlQueryable, SqlRow, StoreLogger } from './client.ts';
-export { BATCH_WRITE } from './client.ts';
+export { BATCH_WRITE, CUSTOM_PLAN } from './client.ts';
 export { InvalidIdentifierError, quoteIdentifier, schemaIdentifier } from './identifiers.ts';
 export { ensureSchema, ensureStoreSchema, storeTables } from './schema.ts';
 export type { StoreTables } from './schema.ts';
