@@ -65,15 +65,15 @@ export function searchDdl(t: SearchTables, numberStatistics = DEFAULT_NUMBER_STA
     `CREATE INDEX IF NOT EXISTS ${name(t.value, 'thing')} ON ${t.value} (thing_id, gpath, fid)`,
     // The value indexes carry the kind and the thing ID, so a predicate's things come from the index
     // alone (an index-only scan once the table is vacuumed) instead of one table page per match.
-    `DROP INDEX IF EXISTS ${schema}.${name(t.value, 'text')}`,
-    `DROP INDEX IF EXISTS ${schema}.${name(t.value, 'number')}`,
-    `DROP INDEX IF EXISTS ${schema}.${name(t.value, 'kind')}`,
-    `DROP INDEX IF EXISTS ${schema}.${name(t.value, 'kind_i')}`,
-    `CREATE INDEX IF NOT EXISTS ${name(t.value, 'text_i')} ON ${t.value} (gpath, t, fid) INCLUDE (kind, thing_id) WHERE t IS NOT NULL`,
-    `CREATE INDEX IF NOT EXISTS ${name(t.value, 'number_i')} ON ${t.value} (gpath, n, fid) INCLUDE (kind, thing_id) WHERE n IS NOT NULL`,
+    // The thing ID is their last key column: the things of an equality come in ID order, so an
+    // `and` walks them beside the things in ID order (a merge join) and stops at the page's end,
+    // instead of sorting every match first (50,000 things of 1,000,000: 75 ms).
+    ...['text', 'number', 'kind', 'kind_i', 'text_i', 'number_i', 'kind_nb'].map((old) => `DROP INDEX IF EXISTS ${schema}.${name(t.value, old)}`),
+    `CREATE INDEX IF NOT EXISTS ${name(t.value, 'text_id')} ON ${t.value} (gpath, t, fid, thing_id) INCLUDE (kind) WHERE t IS NOT NULL`,
+    `CREATE INDEX IF NOT EXISTS ${name(t.value, 'number_id')} ON ${t.value} (gpath, n, fid, thing_id) INCLUDE (kind) WHERE n IS NOT NULL`,
     // Nulls and booleans only: strings, numbers and containers have their own index, and most rows
     // are those. The boolean is a key column, so eq(x,true) reads only the matching entries.
-    `CREATE INDEX IF NOT EXISTS ${name(t.value, 'kind_nb')} ON ${t.value} (gpath, kind, fid, b) INCLUDE (thing_id) WHERE t IS NULL AND n IS NULL`,
+    `CREATE INDEX IF NOT EXISTS ${name(t.value, 'nb_id')} ON ${t.value} (gpath, kind, fid, b, thing_id) WHERE t IS NULL AND n IS NULL`,
     // Values are strongly tied to their paths (a level is always near 87, a serial never is):
     // joint statistics let the planner estimate `gpath = $1 AND n > $2` instead of multiplying.
     // The kind is among the columns because every value condition names it too.

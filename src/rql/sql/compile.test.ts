@@ -68,6 +68,33 @@ describe('RQL -> SQL', () => {
     assert.deepEqual(sql('eq(_metadata/x,1)'), { text: 'TRUE', values: [] });
   });
 
+  test('an or of value conditions is one IN over the rows meeting any of them, with their paths listed once', () => {
+    assert.deepEqual(sql('or(eq(attributes/a,1),gt(features/f/properties/p,2))'), {
+      text: IN_VALUES('v.gpath IN ($1::text, $2::text) AND ((v.gpath = $1::text AND v.fid = $3::text AND v.kind = 2 AND v.n = $4::float8)'
+        + ' OR (v.gpath = $2::text AND v.fid = $5::text AND v.kind = 2 AND v.n > $6::float8))'),
+      values: ['attributes/a', 'features/*/properties/p', '', 1, 'f', 2],
+    });
+    // One path: compared once, each arm keeps its own test.
+    assert.match(sql('or(eq(attributes/a,1),eq(attributes/a,"x"),exists(attributes/a))').text,
+      /^t\.thing_id IN \(SELECT v\.thing_id FROM v_table v WHERE v\.gpath = \$1::text AND \(\(v\.gpath = \$1::text AND .+\) OR \(.+\) OR \(.+\)\)\)$/);
+    // Nested ors flatten; a folded-away operand leaves the rest alone.
+    assert.equal(sql('or(eq(attributes/a,1),or(eq(attributes/b,2),eq(_revision,"x")))').text.match(/ IN \(SELECT/g)?.length, 1);
+    // Anything but value conditions keeps the plain OR.
+    assert.match(sql('or(eq(attributes/a,1),eq(thingId,"a:b"))').text, /^\(t\.thing_id IN \(SELECT .+\)\) OR \(t\.thing_id = \$\d::text\)$/);
+    assert.equal(sql('and(eq(attributes/a,1),or(eq(attributes/b,2),eq(attributes/c,3)))').text.match(/ IN \(SELECT/g)?.length, 2);
+  });
+
+  test('a single test of value rows the index does not give in thing ID order is offered as such', () => {
+    const unordered = (filter: string): boolean =>
+      compileRqlSql(parseRqlFilter(filter), new SqlParams(), { thing: 't', snapshot: 's', valueTable: 'v', now: NOW }).unorderedValueRows !== undefined;
+    for (const f of ['gt(attributes/a,1)', 'like(attributes/s,"a*")', 'exists(attributes/a)', 'in(attributes/a,1,2)', 'eq(features/*/properties/p,1)', 'or(eq(attributes/a,1),eq(attributes/b,2))']) {
+      assert.equal(unordered(f), true, f);
+    }
+    for (const f of ['eq(attributes/a,1)', 'eq(features/f/properties/p,"x")', 'eq(attributes/a,null)', 'and(gt(attributes/a,1),gt(attributes/b,1))', 'eq(thingId,"a:b")']) {
+      assert.equal(unordered(f), false, f);
+    }
+  });
+
   test('and/or fold constants', () => {
     assert.deepEqual(sql('and(eq(_revision,"x"),eq(thingId,"a:b"))'), { text: 'FALSE', values: [] });
     assert.equal(sql('or(eq(thingId,"a:b"),eq(thingId,"a:c"))').text, '(t.thing_id = $1::text) OR (t.thing_id = $2::text)');
