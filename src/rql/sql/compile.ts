@@ -266,7 +266,7 @@ class Compiler {
         if (typeof r === 'string' && f.op !== 'eq') this.exact = false;
         this.checkString(r, f.op);
         const condition = this.valueTest(f.op, r);
-        // One value of one type: the index entries of a feature-specific path come in ID order.
+        // An equality at one path (no feature wildcard): its index entries come in thing ID order.
         return condition === FALSE ? FALSE : rows(condition, f.op === 'eq' && path.fid !== undefined);
       }
       default:
