@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { openPgliteClient } from '../../src/adapters/pglite/index.ts';
+import { openPostgresClient } from '../../src/adapters/postgres/index.ts';
 import fc from 'fast-check';
 import { SqlSearchIndex, SqlStore, type SqlClient } from '../../src/adapters/sql/index.ts';
 import { storable } from '../../src/adapters/sql/search-rows.ts';
@@ -9,6 +10,7 @@ import { deleteAt, setAt } from '../../src/model/json-pointer.ts';
 import type { EntityWrite, StoredEntity } from '../../src/ports/store.ts';
 import { parseRqlFilter } from '../../src/rql/index.ts';
 import { indexRows } from '../../src/rql/sql/index.ts';
+import { postgresForTests, withPostgresSchema } from '../support/postgres.ts';
 
 const TS = '2025-01-01T00:00:00.000Z';
 const entity = (type: 'thing' | 'policy', id: string, revision: number, data: JsonObject, deleted = false): StoredEntity =>
@@ -62,69 +64,77 @@ describe('SQL search index', () => {
   });
 });
 
+const pg = await postgresForTests();
+
 describe('SQL search index: pages by ID filtered by value rows', () => {
   // Such a page starts from the first matches in ID order, twice the page's size, and continues
   // with the whole query only when too few of them are visible: each case makes that happen.
-  test('are the first visible matches after the position, in either order, however many matches are hidden', async () => {
-    const client = await openPgliteClient();
-    const statements: string[] = [];
-    const spying: SqlClient = {
-      query: (text, params, options) => {
-        statements.push(text);
-        return client.query(text, params, options);
-      },
-      transaction: (fn) => client.transaction(fn),
-      close: () => client.close(),
-    };
-    try {
-      const store = await SqlStore.open(spying, { closeClient: false });
-      const index = await SqlSearchIndex.open(spying, store.tables, 'public');
-      store.addCommitHook(index.hook);
-      const hidden: Record<string, (i: number) => boolean> = {
-        x: (i) => i < 40, // all of the first matches hidden
-        y: (i) => i < 7, // some of them: the page is made of both parts
-        z: (i) => i >= 20, // descending: the last ones hidden
-        w: (i) => i % 2 === 1, // every other one: the first part suffices
-      };
-      const policy = (id: string, subject: string): StoredEntity =>
-        entity('policy', id, 1, { policyId: id, entries: { U: { subjects: { [subject]: { type: 't' } }, resources: { 'thing:/': { grant: ['READ'], revoke: [] } } } } });
-      const writes = [write(policy('a:p', 'u:1')), write(policy('a:h', 'u:2'))];
-      for (const [g, isHidden] of Object.entries(hidden)) {
-        for (let i = 0; i < 60; i++) {
-          const id = `a:${g}${String(i).padStart(2, '0')}`;
-          writes.push(write(entity('thing', id, 1, { thingId: id, policyId: isHidden(i) ? 'a:h' : 'a:p', attributes: { [g]: i } })));
-        }
-      }
-      await store.commit(writes.map((w) => [w]));
-      const page = async (filter: string, direction: 'asc' | 'desc', limit: number, after?: string): Promise<string[]> => {
-        statements.length = 0;
-        const found = await index.candidates({
-          filter: parseRqlFilter(filter), namespaces: undefined, sort: [{ pointer: ['thingId'], direction }], subjects: ['u:1'],
-          after: after === undefined ? undefined : [after], limit, now: new Date(),
-        });
-        assert.ok(statements.some((t) => /\btop AS\b/.test(t)), 'the page starts from the first matches');
-        return found.map((c) => c.entity.id);
-      };
-      const expected = (g: string, min: number, direction: 'asc' | 'desc', limit: number, after?: string): string[] => {
-        const all = Array.from({ length: 60 }, (_, i) => i).filter((i) => i > min && !(hidden[g] as (i: number) => boolean)(i)).map((i) => `a:${g}${String(i).padStart(2, '0')}`);
-        const ordered = direction === 'asc' ? all : all.reverse();
-        return ordered.filter((id) => after === undefined || (direction === 'asc' ? id > after : id < after)).slice(0, limit);
-      };
-      for (const g of Object.keys(hidden)) {
-        for (const direction of ['asc', 'desc'] as const) {
-          for (const [limit, after, min] of [[5, undefined, -1], [5, `a:${g}41`, -1], [5, `a:${g}18`, -1], [3, undefined, 55], [30, undefined, -1]] as const) {
-            assert.deepEqual(await page(`gt(attributes/${g},${min})`, direction, limit, after), expected(g, min, direction, limit, after), `${g} ${direction} ${limit} after ${after ?? '-'} above ${min}`);
-          }
-        }
-      }
-      // Any of several value tests (one test of value rows) takes the same way.
-      assert.deepEqual(await page('or(eq(attributes/x,41),eq(attributes/y,8),eq(attributes/x,2))', 'asc', 5), ['a:x41', 'a:y08']);
-      await index.idle();
-    } finally {
-      await client.close();
-    }
+  test('are the first visible matches after the position, in either order, however many matches are hidden (PGlite)', async () => {
+    await pagesById(await openPgliteClient(), 'public');
+  });
+  test('the same on PostgreSQL', { skip: pg.skip ?? false }, async () => {
+    await withPostgresSchema(async (s) => pagesById(await openPostgresClient({ url: s.url, schema: s.schema }), s.schema), pg.url);
   });
 });
+
+async function pagesById(client: SqlClient, schema: string): Promise<void> {
+  const statements: string[] = [];
+  const spying: SqlClient = {
+    query: (text, params, options) => {
+      statements.push(text);
+      return client.query(text, params, options);
+    },
+    transaction: (fn) => client.transaction(fn),
+    close: () => client.close(),
+  };
+  try {
+    const store = await SqlStore.open(spying, { schema, closeClient: false });
+    const index = await SqlSearchIndex.open(spying, store.tables, schema);
+    store.addCommitHook(index.hook);
+    const hidden: Record<string, (i: number) => boolean> = {
+      x: (i) => i < 40, // all of the first matches hidden
+      y: (i) => i < 7, // some of them: the page is made of both parts
+      z: (i) => i >= 20, // descending: the last ones hidden
+      w: (i) => i % 2 === 1, // every other one: the first part suffices
+    };
+    const policy = (id: string, subject: string): StoredEntity =>
+      entity('policy', id, 1, { policyId: id, entries: { U: { subjects: { [subject]: { type: 't' } }, resources: { 'thing:/': { grant: ['READ'], revoke: [] } } } } });
+    const writes = [write(policy('a:p', 'u:1')), write(policy('a:h', 'u:2'))];
+    for (const [g, isHidden] of Object.entries(hidden)) {
+      for (let i = 0; i < 60; i++) {
+        const id = `a:${g}${String(i).padStart(2, '0')}`;
+        writes.push(write(entity('thing', id, 1, { thingId: id, policyId: isHidden(i) ? 'a:h' : 'a:p', attributes: { [g]: i } })));
+      }
+    }
+    await store.commit(writes.map((w) => [w]));
+    const page = async (filter: string, direction: 'asc' | 'desc', limit: number, after?: string): Promise<string[]> => {
+      statements.length = 0;
+      const found = await index.candidates({
+        filter: parseRqlFilter(filter), namespaces: undefined, sort: [{ pointer: ['thingId'], direction }], subjects: ['u:1'],
+        after: after === undefined ? undefined : [after], limit, now: new Date(),
+      });
+      assert.ok(statements.some((t) => /\btop AS\b/.test(t)), 'the page starts from the first matches');
+      return found.map((c) => c.entity.id);
+    };
+    const expected = (g: string, min: number, direction: 'asc' | 'desc', limit: number, after?: string): string[] => {
+      const all = Array.from({ length: 60 }, (_, i) => i).filter((i) => i > min && !(hidden[g] as (i: number) => boolean)(i)).map((i) => `a:${g}${String(i).padStart(2, '0')}`);
+      const ordered = direction === 'asc' ? all : all.reverse();
+      return ordered.filter((id) => after === undefined || (direction === 'asc' ? id > after : id < after)).slice(0, limit);
+    };
+    for (const g of Object.keys(hidden)) {
+      for (const direction of ['asc', 'desc'] as const) {
+        for (const [limit, after, min] of [[5, undefined, -1], [5, `a:${g}41`, -1], [5, `a:${g}18`, -1], [3, undefined, 55], [30, undefined, -1]] as const) {
+          assert.deepEqual(await page(`gt(attributes/${g},${min})`, direction, limit, after), expected(g, min, direction, limit, after), `${g} ${direction} ${limit} after ${after ?? '-'} above ${min}`);
+        }
+      }
+    }
+    // Any of several value tests (one test of value rows) takes the same way.
+    assert.deepEqual(await page('or(eq(attributes/x,41),eq(attributes/y,8),eq(attributes/x,2))', 'asc', 5), ['a:x41', 'a:y08']);
+    await index.idle();
+  } finally {
+    await client.close();
+  }
+}
 
 /** The value rows the index holds, as comparable strings, per thing. */
 async function storedRows(client: { query: SqlClient['query'] }, index: SqlSearchIndex): Promise<string[]> {
