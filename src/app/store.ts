@@ -51,7 +51,8 @@ export async function openStore(config: Config, logger: Logger): Promise<OpenedS
     const index = await SqlSearchIndex.open(client, store.tables, schema, {
       onError: (err) => logger.warn({ err }, 'search index ANALYZE failed'),
       // PGlite's ANALYZE holds its only connection: the default sample there (see search-schema.ts).
-      ...(config.postgresUrl === undefined ? { numberStatistics: 100 } : {}),
+      // Nor does it vacuum anything by itself.
+      ...(config.postgresUrl === undefined ? { numberStatistics: 100, vacuumValues: true } : {}),
     });
     store.addCommitHook(index.hook);
     search = index;

@@ -64,6 +64,37 @@ describe('SQL search index', () => {
   });
 });
 
+describe('SQL search index without autovacuum', () => {
+  test('vacuums its value table with its ANALYZEs when told the database does not', async () => {
+    for (const vacuumValues of [true, false]) {
+      const client = await openPgliteClient();
+      try {
+        const store = await SqlStore.open(client, { closeClient: false });
+        const index = await SqlSearchIndex.open(client, store.tables, 'public', { vacuumValues });
+        store.addCommitHook(index.hook);
+        const attributes = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`a${i}`, i]));
+        // 6,000 value rows: more than the changes after which the first ANALYZE runs.
+        await store.commit(Array.from({ length: 600 }, (_, i) => [write(entity('thing', `a:t${i}`, 1, { thingId: `a:t${i}`, policyId: 'a:p', attributes }))]));
+        await index.idle();
+        const stats = async (): Promise<{ vacuums: number; analyzes: number }> => {
+          const [r] = await client.query(`SELECT vacuum_count::int AS v, analyze_count::int AS a FROM pg_stat_user_tables WHERE relname = 'doppel_search_value'`);
+          return { vacuums: Number(r?.['v']), analyzes: Number(r?.['a']) };
+        };
+        let seen = await stats();
+        for (let i = 0; i < 100 && seen.analyzes === 0; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          await index.idle();
+          seen = await stats();
+        }
+        assert.ok(seen.analyzes > 0, 'the ANALYZE ran');
+        assert.equal(seen.vacuums > 0, vacuumValues, `vacuumValues ${String(vacuumValues)}: ${seen.vacuums} VACUUMs`);
+      } finally {
+        await client.close();
+      }
+    }
+  });
+});
+
 const pg = await postgresForTests();
 
 describe('SQL search index: pages by ID filtered by value rows', () => {
