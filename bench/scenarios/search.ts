@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openPgliteClient } from '../../src/adapters/pglite/index.ts';
 import { openPostgresClient } from '../../src/adapters/postgres/index.ts';
-import { SqlSearchIndex, SqlStore, type SqlClient } from '../../src/adapters/sql/index.ts';
+import { EMBEDDED_NUMBER_STATISTICS, SqlSearchIndex, SqlStore, type SqlClient } from '../../src/adapters/sql/index.ts';
 import { planThingRows } from '../../src/adapters/sql/search-rows.ts';
 import { searchDdl } from '../../src/adapters/sql/search-schema.ts';
 import type { JsonObject } from '../../src/model/json.ts';
@@ -141,9 +141,12 @@ async function searchStore(kind: StoreKind, things: number, reuse: boolean, post
 const BENCH_MARK = 'bench-things';
 
 /** Fills the store with `things` things unless a previous run left exactly that; returns the seconds spent. */
-async function generate(client: SqlClient, schema: string, things: number): Promise<number | undefined> {
+/** The statistics targets the server uses on each store (src/app/store.ts), so the plans measured are its. */
+const statisticsOf = (kind: StoreKind): { numberStatistics?: number } => (kind === 'pglite' ? { numberStatistics: EMBEDDED_NUMBER_STATISTICS } : {});
+
+async function generate(client: SqlClient, schema: string, things: number, kind: StoreKind): Promise<number | undefined> {
   const store = await SqlStore.open(client, { schema, closeClient: false });
-  const index = await SqlSearchIndex.open(client, store.tables, schema);
+  const index = await SqlSearchIndex.open(client, store.tables, schema, statisticsOf(kind));
   const t = index.tables;
   const marked = await client.query(`SELECT value FROM ${t.meta} WHERE key = $1`, [BENCH_MARK]);
   if (marked[0]?.['value'] === String(things)) return undefined;
@@ -191,7 +194,8 @@ async function generate(client: SqlClient, schema: string, things: number): Prom
   console.log(`    rows written in ${((performance.now() - started) / 1000).toFixed(0)} s; building the indexes`);
   await client.transaction(async (tx) => {
     await tx.query(`SET LOCAL maintenance_work_mem = '256MB'`);
-    for (const statement of searchDdl(t)) await tx.query(statement);
+    const targets = statisticsOf(kind);
+    for (const statement of searchDdl(t, targets.numberStatistics)) await tx.query(statement);
     await tx.query(`INSERT INTO ${t.meta} (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, [BENCH_MARK, String(things)]);
   });
   await client.query(`ANALYZE ${store.tables.snapshot}, ${t.thing}, ${t.value}, ${t.policySubject}, ${t.policyImport}`);
@@ -286,7 +290,7 @@ interface Explained {
 }
 
 /** EXPLAIN ANALYZE of the candidate SQL the index runs for each filter (first page): whether a table is scanned whole. */
-async function explainAll(client: SqlClient, schema: string, filters: readonly string[]): Promise<Explained[]> {
+async function explainAll(client: SqlClient, schema: string, filters: readonly string[], kind: StoreKind): Promise<Explained[]> {
   let capturing = false;
   let captured: { text: string; params: readonly unknown[] } | undefined;
   const spying: SqlClient = {
@@ -298,7 +302,7 @@ async function explainAll(client: SqlClient, schema: string, filters: readonly s
     close: () => Promise.resolve(),
   };
   const store = await SqlStore.open(spying, { schema, closeClient: false });
-  const index = await SqlSearchIndex.open(spying, store.tables, schema);
+  const index = await SqlSearchIndex.open(spying, store.tables, schema, statisticsOf(kind));
   const out: Explained[] = [];
   for (const filter of filters) {
     captured = undefined;
@@ -336,12 +340,12 @@ async function searchOn(kind: StoreKind, o: BenchOptions): Promise<{ result: obj
   const explained: Explained[] = [];
   const client = await store.open();
   try {
-    generateSeconds = await generate(client, store.schema, things);
+    generateSeconds = await generate(client, store.schema, things, store.kind);
     console.log(generateSeconds === undefined ? '  reusing the data of an earlier run' : `  generated in ${generateSeconds.toFixed(0)} s (${fmt(things / generateSeconds)} things/s)`);
     // As autovacuum would after a bulk load: the visibility map lets index-only scans skip the table.
     const q = store.kind === 'postgres' ? `"${store.schema}".` : '';
     await client.query(`VACUUM (ANALYZE) ${['doppel_snapshot', 'doppel_search_thing', 'doppel_search_value', 'doppel_search_policy_subject'].map((x) => q + x).join(', ')}`);
-    for (const e of await explainAll(client, store.schema, EXPLAINED_FILTERS)) {
+    for (const e of await explainAll(client, store.schema, EXPLAINED_FILTERS, store.kind)) {
       explained.push(e);
       console.log(`  EXPLAIN ${e.filter}: ${e.executionMs} ms, ${e.seqScans.length === 0 ? 'no full scan' : `FULL SCAN: ${e.seqScans.join('; ')}`}; indexes ${e.indexes.join(', ')}`);
     }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { openPgliteClient } from '../adapters/pglite/index.ts';
 import { describeUrl, openPostgresClient } from '../adapters/postgres/index.ts';
-import { SqlSearchIndex, SqlStore, type SqlClient } from '../adapters/sql/index.ts';
+import { EMBEDDED_NUMBER_STATISTICS, SqlSearchIndex, SqlStore, type SqlClient } from '../adapters/sql/index.ts';
 import { DittoError } from '../model/errors/index.ts';
 import type { SearchIndex } from '../ports/search.ts';
 import type { Store } from '../ports/store.ts';
@@ -52,7 +52,7 @@ export async function openStore(config: Config, logger: Logger): Promise<OpenedS
       onError: (err) => logger.warn({ err }, 'search index ANALYZE failed'),
       // PGlite's ANALYZE holds its only connection: the default sample there (see search-schema.ts).
       // Nor does it vacuum anything by itself.
-      ...(config.postgresUrl === undefined ? { numberStatistics: 100, vacuumValues: true } : {}),
+      ...(config.postgresUrl === undefined ? { numberStatistics: EMBEDDED_NUMBER_STATISTICS, vacuumValues: true } : {}),
     });
     store.addCommitHook(index.hook);
     search = index;
