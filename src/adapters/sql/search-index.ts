@@ -24,9 +24,10 @@ const REBUILD_BATCH = 500;
  */
 const FIRST_TAKE = 2;
 /** Index rows changed before the first ANALYZE (later ones wait for as many as the table has). */
-// An ANALYZE holds PGlite's only connection for a while (~0.16 s at 10,000 things), so writes wait
-// for it: it runs about each time the index doubles while it grows, and rarely once its size is
-// stable (value distributions of a stable set of things drift slowly).
+// An ANALYZE holds PGlite's only connection for a while (0.4-0.9 s for the value table at 10,000
+// things once writes have changed it, most of it the joint statistics), so writes wait for it: it
+// runs each time as many rows changed as the table holds, i.e. each time the index doubles while
+// it grows, and after writes changing about half its values once its size is stable.
 const ANALYZE_MIN_ROWS = 5_000;
 
 /**
