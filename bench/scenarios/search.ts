@@ -140,10 +140,10 @@ async function searchStore(kind: StoreKind, things: number, reuse: boolean, post
 
 const BENCH_MARK = 'bench-things';
 
-/** Fills the store with `things` things unless a previous run left exactly that; returns the seconds spent. */
 /** The statistics targets the server uses on each store (src/app/store.ts), so the plans measured are its. */
 const statisticsOf = (kind: StoreKind): { numberStatistics?: number } => (kind === 'pglite' ? { numberStatistics: EMBEDDED_NUMBER_STATISTICS } : {});
 
+/** Fills the store with `things` things unless a previous run left exactly that; returns the seconds spent. */
 async function generate(client: SqlClient, schema: string, things: number, kind: StoreKind): Promise<number | undefined> {
   const store = await SqlStore.open(client, { schema, closeClient: false });
   const index = await SqlSearchIndex.open(client, store.tables, schema, statisticsOf(kind));
