@@ -1,24 +1,16 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { DataDirInUseError, LOCK_FILE_NAME, openPgliteClient, pgliteTemplateFile } from '../../src/adapters/pglite/index.ts';
 import { SqlStore } from '../../src/adapters/sql/index.ts';
 import { CountingSqlClient } from '../support/counting-sql-client.ts';
 import { openTestPglite, TEST_PGLITE_TEMPLATE_DIR } from '../support/pglite.ts';
 import { entityAt, freshId, storeContract, write, type StoreFixture } from '../support/store-contract.ts';
+import { tempDirs } from '../support/temp-dirs.ts';
 
-const dirs: string[] = [];
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'doppel-pglite-'));
-  dirs.push(dir);
-  return dir;
-}
-after(async () => {
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
+const tempDir = tempDirs('doppel-pglite-');
 
 async function fixture(dataDir?: string, schema?: string): Promise<StoreFixture> {
   const client = new CountingSqlClient(await openTestPglite(dataDir));

@@ -1,20 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { DataDirInUseError, LOCK_FILE_NAME, acquireDirLock, isProcessAlive } from './lock.ts';
+import { tempDirs } from '../../../test/support/temp-dirs.ts';
 
-const dirs: string[] = [];
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'doppel-lock-'));
-  dirs.push(dir);
-  return dir;
-}
-after(async () => {
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
+const tempDir = tempDirs('doppel-lock-');
 
 /** A pid that belonged to a process which has exited. */
 async function deadPid(): Promise<number> {

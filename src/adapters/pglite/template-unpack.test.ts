@@ -1,21 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { PGlite } from '@electric-sql/pglite';
 import { TemplateFormatError, targetPath, unpackTemplate } from './template-unpack.ts';
+import { tempDirs } from '../../../test/support/temp-dirs.ts';
 
-const dirs: string[] = [];
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'doppel-unpack-'));
-  dirs.push(dir);
-  return dir;
-}
-after(async () => {
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
+const tempDir = tempDirs('doppel-unpack-');
 
 /** One ustar header block, with its checksum (or a wrong one). */
 function header(name: string, size: number, typeflag: string, options: { prefix?: string; badChecksum?: boolean } = {}): Buffer {
