@@ -33,14 +33,17 @@ const ANALYZE_MIN_ROWS = 5_000;
 /**
  * The WITH items that bring the index rows of a batch of thing writes up to date, with their
  * parameters numbered from `first`, or undefined when the writes change no index row. A thing
- * whose previous state the writer passed along (the usual case) has only its changed rows deleted
- * (`dg`, matched on every column) and inserted (`iv`): a write usually changes one value, and each
- * row costs index insertions. Any other thing has all its rows replaced (`d`). The DELETEs do not
- * see rows inserted by the same statement, and no row is deleted by both (a thing is in `d` or in
- * `dg`, never both). The per-thing row is written only when it is new or its policy changed (`ut`),
- * and deleted with its thing (`dt`). Only the items with rows to work on are sent: each DML item
- * opens its table and all its indexes even when it has nothing to do. The names differ from the
- * store's own items, so they can join its statement.
+ * whose previous state the writer passed along (the usual case) has only its changed rows written:
+ * a value replaced at its path is updated in place (`uv`, found by its old values; one row, see
+ * IndexRowChanges.changed), other rows that went are deleted (`dg`, matched on every column) and
+ * new ones inserted (`iv`). A write usually changes one value, and each row costs index
+ * insertions; an update costs less than a deletion and an insertion (one input row, one scan).
+ * Any other thing has all its rows replaced (`d`). All items see the rows as they were before the
+ * statement, and no row is touched by two of them (a thing is in `d` or in `uv`/`dg`, never both,
+ * and an updated row is never equal to a deleted one). The per-thing row is written only when it
+ * is new or its policy changed (`ut`), and deleted with its thing (`dt`). Only the items with rows
+ * to work on are sent: each DML item opens its table and all its indexes even when it has nothing
+ * to do. The names differ from the store's own items, so they can join its statement.
  */
 function thingStatement(t: SearchTables, writes: readonly ThingIndexWrite[], first: number): { ctes: string[]; params: unknown[]; changedRows: number } | undefined {
   if (writes.length === 0) return undefined;
@@ -60,6 +63,12 @@ function thingStatement(t: SearchTables, writes: readonly ThingIndexWrite[], fir
       `dg AS (DELETE FROM ${t.value} v USING g WHERE v.thing_id = g.i AND v.gpath = g.p AND v.fid = g.f AND v.kind = g.k
         AND v.t IS NOT DISTINCT FROM g.t AND v.n IS NOT DISTINCT FROM g.n AND v.b IS NOT DISTINCT FROM g.b)`,
     );
+  }
+  if (plan.updated.length > 0) {
+    ctes.push(`uv AS (UPDATE ${t.value} v SET kind = c.k, t = c.t, n = c.n, b = c.b
+      FROM json_to_recordset(${p(JSON.stringify(plan.updated))}::text::json) AS c(${row}, ok smallint, ot text, "on" float8, ob boolean)
+      WHERE v.thing_id = c.i AND v.gpath = c.p AND v.fid = c.f AND v.kind = c.ok
+        AND v.t IS NOT DISTINCT FROM c.ot AND v.n IS NOT DISTINCT FROM c.on AND v.b IS NOT DISTINCT FROM c.ob)`);
   }
   if (plan.gone.length > 0) ctes.push(`dt AS (DELETE FROM ${t.thing} WHERE thing_id = ANY(${p(plan.gone)}::text[]))`);
   if (plan.docs.length > 0) {

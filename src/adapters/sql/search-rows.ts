@@ -21,6 +21,9 @@ export interface ThingIndexWrite {
 /** An index row as stored, with its thing. */
 export type StoredRow = IndexRow & { readonly i: string };
 
+/** A stored row's new values (`k`, `t`, `n`, `b`) and the old ones that find it (`ok`, `ot`, `on`, `ob`). */
+export type UpdatedRow = StoredRow & { readonly ok: number; readonly ot: string | null; readonly on: number | null; readonly ob: boolean | null };
+
 /** The per-thing row. */
 export interface ThingDoc {
   readonly thing_id: string;
@@ -39,6 +42,8 @@ export interface ThingRowsPlan {
   readonly docs: ThingDoc[];
   /** Value rows to insert. */
   readonly inserted: StoredRow[];
+  /** Value rows changed in place, each the only row of its thing equal to its old values. */
+  readonly updated: UpdatedRow[];
   /** Value rows deleted or inserted (known ones; rows deleted with `replaced` are not counted). */
   readonly changedRows: number;
 }
@@ -69,6 +74,7 @@ export function planThingRows(writes: readonly ThingIndexWrite[]): ThingRowsPlan
   const gone: string[] = [];
   const docs: ThingDoc[] = [];
   const inserted: StoredRow[] = [];
+  const updated: UpdatedRow[] = [];
   let changedRows = 0;
   for (const w of writes) {
     const e = w.entity;
@@ -90,7 +96,9 @@ export function planThingRows(writes: readonly ThingIndexWrite[]): ThingRowsPlan
     const changes = indexRowChanges(previous.deleted ? {} : previous.data, e.data, storable);
     for (const r of changes.removed) deleted.push(row(r));
     for (const r of changes.added) inserted.push(row(r));
-    changedRows += changes.removed.length + changes.added.length;
+    for (const { before, after } of changes.changed) updated.push({ i: e.id, ...after, ok: before.k, ot: before.t, on: before.n, ob: before.b });
+    // An update leaves a dead row as a deletion and an insertion do (for ANALYZE and VACUUM).
+    changedRows += changes.removed.length + changes.added.length + 2 * changes.changed.length;
   }
-  return { replaced, deleted, gone, docs, inserted, changedRows };
+  return { replaced, deleted, gone, docs, inserted, updated, changedRows };
 }

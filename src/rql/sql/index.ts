@@ -5,6 +5,6 @@ export type { SqlFragment } from './params.ts';
 export { ALWAYS_VISIBLE, indexPathOf, KIND, THING_COLUMNS } from './paths.ts';
 export type { IndexPath } from './paths.ts';
 export { indexRowChanges, indexRows } from './rows.ts';
-export type { IndexRow, IndexRowChanges, TextMapping } from './rows.ts';
+export type { ChangedRow, IndexRow, IndexRowChanges, TextMapping } from './rows.ts';
 export { compileSort, keysetCondition, leafDepths } from './sort.ts';
 export type { CompiledSort, SortField, SortHiding, SortScope } from './sort.ts';

@@ -5,13 +5,24 @@ import type { JsonObject, JsonValue } from '../../model/json.ts';
 import { deleteAt, setAt } from '../../model/json-pointer.ts';
 import { indexRowChanges, indexRows, type IndexRow, type TextMapping } from './rows.ts';
 
-// What the database does with the changes: every row equal to a removed one goes (all copies),
-// then the added rows come in. The result must be exactly the rows of the new state.
+// What the database does with the changes, all against the old rows (one statement): every row
+// equal to a removed one goes (all copies), the row equal to a changed one's old values takes its
+// new values, then the added rows come in. The result must be exactly the rows of the new state,
+// and a changed row must find exactly one row that no deletion touches.
 const key = (r: IndexRow): string => JSON.stringify([r.p, r.f, r.k, r.t, r.n, r.b]);
 function applied(before: JsonObject, after: JsonObject, text?: TextMapping): string[] {
   const changes = indexRowChanges(before, after, text);
   const removed = new Set(changes.removed.map(key));
-  return [...indexRows(before, text).map(key).filter((k) => !removed.has(k)), ...changes.added.map(key)].sort();
+  const old = indexRows(before, text).map(key);
+  const updates = new Map<string, string>();
+  for (const c of changes.changed) {
+    const k = key(c.before);
+    assert.equal(old.filter((r) => r === k).length, 1, `one row is ${k}`);
+    assert.ok(!removed.has(k) && !updates.has(k), `${k} is changed once and not deleted`);
+    updates.set(k, key(c.after));
+  }
+  const kept = old.filter((k) => !removed.has(k)).map((k) => updates.get(k) ?? k);
+  return [...kept, ...changes.added.map(key)].sort();
 }
 const expected = (after: JsonObject, text?: TextMapping): string[] => indexRows(after, text).map(key).sort();
 
@@ -48,14 +59,15 @@ function edited(base: JsonObject, edits: readonly { path: string[]; value: JsonV
 }
 
 describe('index row changes', () => {
-  test('a modified value changes one row, untouched subtrees are not walked', () => {
+  test('a modified value changes one row in place, untouched subtrees are not walked', () => {
     const before: JsonObject = { attributes: { x: 0, serial: 'SN-1', tags: ['a', 'a', 'b'] }, features: { lamp: { properties: { on: true } } } };
     const after = setAt(before, ['attributes', 'x'], 5);
     assert.deepEqual(indexRowChanges(before, after), {
-      removed: [{ p: 'attributes/x', f: '', k: 2, t: null, n: 0, b: null }],
-      added: [{ p: 'attributes/x', f: '', k: 2, t: null, n: 5, b: null }],
+      removed: [],
+      added: [],
+      changed: [{ before: { p: 'attributes/x', f: '', k: 2, t: null, n: 0, b: null }, after: { p: 'attributes/x', f: '', k: 2, t: null, n: 5, b: null } }],
     });
-    assert.deepEqual(indexRowChanges(before, before), { removed: [], added: [] });
+    assert.deepEqual(indexRowChanges(before, before), { removed: [], added: [], changed: [] });
   });
 
   test('array elements are compared as a multiset', () => {

@@ -78,6 +78,17 @@ export interface IndexRowChanges {
   /** Rows of `before` that `after` lacks; deleting one by its values removes no row that stays. */
   readonly removed: IndexRow[];
   readonly added: IndexRow[];
+  /**
+   * Rows whose value changed in place: a scalar replaced by another, or an object whose number of
+   * keys changed, outside arrays. Such a row is the only one of the thing at its (path, feature
+   * ID), so changing the row equal to `before` into `after` changes that row alone.
+   */
+  readonly changed: ChangedRow[];
+}
+
+export interface ChangedRow {
+  readonly before: IndexRow;
+  readonly after: IndexRow;
 }
 
 /**
@@ -92,7 +103,7 @@ export interface IndexRowChanges {
  * added, because a delete by values removes every copy.
  */
 export function indexRowChanges(before: JsonObject, after: JsonObject, text: TextMapping = identity): IndexRowChanges {
-  const out: IndexRowChanges = { removed: [], added: [] };
+  const out: IndexRowChanges = { removed: [], added: [], changed: [] };
   for (const root of INDEXED_ROOTS) diffNode(before[root], after[root], root, '', root === 'features', text, out);
   return out;
 }
@@ -109,10 +120,7 @@ function diffNode(
   if (isJsonObject(a) && isJsonObject(b) && !Array.isArray(a) && !Array.isArray(b) && keysKeptApart(a, b, text)) {
     const ra = rowOf(a, path, fid, text);
     const rb = rowOf(b, path, fid, text);
-    if (ra.n !== rb.n) {
-      out.removed.push(ra);
-      out.added.push(rb);
-    }
+    if (ra.n !== rb.n) out.changed.push({ before: ra, after: rb });
     for (const key of Object.keys(a)) {
       const childPath = featuresObject ? `${path}/*` : `${path}/${key}`;
       diffNode(a[key], Object.prototype.hasOwnProperty.call(b, key) ? b[key] : undefined, childPath, featuresObject ? key : fid, false, text, out);
@@ -123,12 +131,20 @@ function diffNode(
     }
     return;
   }
+  if (!isContainer(a) && !isContainer(b)) {
+    const ra = rowOf(a, path, fid, text);
+    const rb = rowOf(b, path, fid, text);
+    if (rowKey(ra) !== rowKey(rb)) out.changed.push({ before: ra, after: rb });
+    return;
+  }
   const ra: IndexRow[] = [];
   const rb: IndexRow[] = [];
   walk(a, path, fid, ra, featuresObject, text);
   walk(b, path, fid, rb, featuresObject, text);
   multisetDiff(ra, rb, out);
 }
+
+const isContainer = (v: JsonValue): boolean => typeof v === 'object' && v !== null;
 
 /** Whether no two keys of `a` and `b` map to one stored text (so sibling rows stay distinct). */
 function keysKeptApart(a: JsonObject, b: JsonObject, text: TextMapping): boolean {
