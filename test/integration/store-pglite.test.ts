@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { DataDirInUseError, LOCK_FILE_NAME, openPgliteClient, pgliteTemplateFile } from '../../src/adapters/pglite/index.ts';
 import { SqlStore } from '../../src/adapters/sql/index.ts';
+import { StoreUnavailableError } from '../../src/services/persistence/errors.ts';
 import { CountingSqlClient } from '../support/counting-sql-client.ts';
 import { openTestPglite, TEST_PGLITE_TEMPLATE_DIR } from '../support/pglite.ts';
 import { entityAt, freshId, storeContract, write, type StoreFixture } from '../support/store-contract.ts';
@@ -40,6 +41,69 @@ void describe('PGlite session', () => {
       await store.close();
       await client.close();
     }
+  });
+});
+
+void describe("PGlite's own thread", () => {
+  void it('keeps the event loop turning while a statement runs', async () => {
+    const client = await openTestPglite();
+    try {
+      let ticks = 0;
+      const timer = setInterval(() => ticks++, 10);
+      try {
+        await client.query('SELECT pg_sleep(0.3)');
+      } finally {
+        clearInterval(timer);
+      }
+      // In the server's thread the statement would hold the loop for all 300 ms: no tick at all.
+      assert.ok(ticks >= 10, `${ticks} timer ticks during a 300 ms statement`);
+    } finally {
+      await client.close();
+    }
+  });
+
+  void it("passes PostgreSQL's errors with their fields, and a transaction holds the database until it ends", async () => {
+    const client = await openTestPglite();
+    try {
+      await client.query('CREATE TABLE t (k int PRIMARY KEY)');
+      await client.query('INSERT INTO t VALUES (1)');
+      await assert.rejects(client.query('INSERT INTO t VALUES (1)'), (e: unknown) => {
+        assert.equal((e as { code?: unknown }).code, '23505');
+        assert.equal((e as { severity?: unknown }).severity, 'ERROR');
+        assert.equal((e as { constraint?: unknown }).constraint, 't_pkey');
+        return true;
+      });
+      // A statement sent while a transaction is open runs after it, and sees what it committed.
+      let outside: Promise<{ n: number }[]> | undefined;
+      await client.transaction(async (tx) => {
+        await tx.query('INSERT INTO t VALUES (2)');
+        outside = client.query<{ n: number }>('SELECT count(*)::int AS n FROM t');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        await tx.query('INSERT INTO t VALUES (3)');
+      });
+      assert.deepEqual(await outside, [{ n: 3 }]);
+      // A callback that throws rolls back, and its error reaches the caller unchanged.
+      const boom = new Error('boom');
+      await assert.rejects(
+        client.transaction(async (tx) => {
+          await tx.query('INSERT INTO t VALUES (4)');
+          throw boom;
+        }),
+        (e: unknown) => e === boom,
+      );
+      // A failing statement inside a transaction fails the transaction, which is rolled back.
+      await assert.rejects(
+        client.transaction(async (tx) => {
+          await tx.query('INSERT INTO t VALUES (5)');
+          await tx.query('INSERT INTO t VALUES (1)');
+        }),
+        (e: unknown) => (e as { code?: unknown }).code === '23505',
+      );
+      assert.deepEqual(await client.query('SELECT k FROM t ORDER BY k'), [{ k: 1 }, { k: 2 }, { k: 3 }]);
+    } finally {
+      await client.close();
+    }
+    await assert.rejects(client.query('SELECT 1'), StoreUnavailableError);
   });
 });
 

@@ -1,8 +1,9 @@
 // Batch writes on PGlite (`QueryOptions.batch`): prepared once, run with a generic plan that is
 // made again as the tables grow.
 //
-// PGlite runs the database on this process's main thread, so whatever the database spends on a
-// statement is time the server does not serve requests. Parsing and planning the batch write
+// PGlite runs one statement at a time, synchronously, in the database's thread, so whatever it
+// spends on a statement is time no other statement runs (and CPU the server's thread may need
+// on a small machine). Parsing and planning the batch write
 // statement (a dozen WITH items over five tables) cost about as much as executing it: planning
 // alone was ~1.6 ms of a ~5 ms batch of 16 writes (docs/benchmarks.md). A prepared statement with
 // a generic plan skips both. The danger of a generic plan is the one QueryOptions.batch describes:

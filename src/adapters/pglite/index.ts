@@ -1,4 +1,5 @@
-export { PgliteClient, openPgliteClient, pgliteTemplateFile } from './pglite-client.ts';
+export { PgliteClient, openPgliteClient } from './pglite-client.ts';
 export type { PgliteClientOptions } from './pglite-client.ts';
+export { pgliteTemplateFile } from './local-pglite.ts';
 export { DataDirInUseError, LOCK_FILE_NAME, acquireDirLock, isProcessAlive } from './lock.ts';
 export type { DirLock } from './lock.ts';

@@ -1,0 +1,93 @@
+// The embedded database's own thread. PGlite runs PostgreSQL (WASM) synchronously in the thread
+// that calls it; here that thread is not the server's, so the server goes on parsing requests and
+// answering reads from its caches while a statement runs (openPgliteClient starts this thread).
+
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import type { SqlQueryable, StoreLogger } from '../sql/client.ts';
+import { openLocalPglite, type LocalPglite } from './local-pglite.ts';
+import { loggable, toWire, type Reply, type Request, type WorkerStart } from './worker-protocol.ts';
+
+if (parentPort === null) throw new Error('pglite-worker.ts runs as a worker thread');
+const port: MessagePort = parentPort;
+const post = (reply: Reply): void => port.postMessage(reply);
+
+const log = (level: keyof StoreLogger) => (obj: object, msg?: string): void => post({ kind: 'log', level, obj: loggable(obj), msg });
+const logger: StoreLogger = { warn: log('warn'), info: log('info'), error: log('error') };
+
+/** An open transaction: its queries, and how to end it. */
+interface OpenTx {
+  readonly tx: SqlQueryable;
+  readonly end: (commit: boolean) => void;
+  readonly done: Promise<unknown>;
+}
+
+const open = new Map<number, OpenTx>();
+
+/** Runs one request and answers it; requests run concurrently, as they would in one thread. */
+async function handle(db: LocalPglite, req: Request): Promise<void> {
+  try {
+    post({ kind: 'result', id: req.id, value: await run(db, req) });
+  } catch (e) {
+    post({ kind: 'error', id: req.id, error: toWire(e) });
+  }
+}
+
+async function run(db: LocalPglite, req: Request): Promise<unknown> {
+  switch (req.op) {
+    case 'query': {
+      if (req.tx === undefined) return db.query(req.text, req.params, req.options);
+      const t = open.get(req.tx);
+      if (t === undefined) throw new Error(`transaction ${req.tx} is not open`);
+      return t.tx.query(req.text, req.params, req.options);
+    }
+    case 'begin':
+      return begin(db, req.id);
+    case 'end': {
+      const t = open.get(req.tx);
+      if (t === undefined) throw new Error(`transaction ${req.tx} is not open`);
+      open.delete(req.tx);
+      t.end(req.commit);
+      await t.done.catch((e: unknown) => {
+        if (!(e instanceof RolledBack)) throw e;
+      });
+      return undefined;
+    }
+    case 'checkpoint':
+      return db.checkpointIfDue();
+    case 'close':
+      await db.close();
+      setImmediate(() => port.close());
+      return undefined;
+  }
+}
+
+/** Resolves once the transaction holds the database; it stays open until its `end`. */
+function begin(db: LocalPglite, id: number): Promise<void> {
+  return new Promise<void>((began, failedToBegin) => {
+    let end: (commit: boolean) => void = () => undefined;
+    const ended = new Promise<boolean>((resolve) => {
+      end = resolve;
+    });
+    const done = db.transaction(async (tx) => {
+      open.set(id, { tx, end, done });
+      began();
+      // A rejection rolls the transaction back.
+      if (!(await ended)) throw new RolledBack();
+    });
+    done.catch((e: unknown) => {
+      if (!open.has(id) && !(e instanceof RolledBack)) failedToBegin(e);
+    });
+  });
+}
+
+class RolledBack extends Error {}
+
+const start = workerData as WorkerStart;
+try {
+  const db = await openLocalPglite({ dataDir: start.dataDir, templateDir: start.templateDir, sharedBuffers: start.sharedBuffers, logger });
+  port.on('message', (req: Request) => void handle(db, req));
+  post({ kind: 'ready' });
+} catch (e) {
+  post({ kind: 'failed', error: toWire(e) });
+  port.close();
+}
