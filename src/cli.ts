@@ -1,7 +1,7 @@
 import { ConfigError, loadConfig } from './app/config.ts';
-import { startDoppel } from './app/doppel.ts';
 import { boundHeapGrowth } from './app/heap-growth.ts';
 import { createLogger } from './app/logger.ts';
+import { openEmbeddedDatabase } from './app/embedded.ts';
 
 async function main(): Promise<void> {
   let config;
@@ -16,9 +16,14 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel);
   if (config.heapGrowthPercent > 0) boundHeapGrowth(config.heapGrowthPercent);
+  // The embedded database opens in its own thread (most of a start) while this one loads the
+  // rest of the server: the server's modules are imported only now.
+  const embedded = config.postgresUrl === undefined ? openEmbeddedDatabase(config, logger) : undefined;
+  embedded?.catch(() => undefined); // its failure is reported by startDoppel below
   let doppel;
   try {
-    doppel = await startDoppel(config, logger);
+    const { startDoppel } = await import('./app/doppel.ts');
+    doppel = await startDoppel(config, logger, embedded);
   } catch (e) {
     logger.fatal({ err: e }, `doppel could not start: ${(e as Error).message}`);
     process.exit(1);

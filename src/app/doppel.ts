@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { MemoryBus } from '../adapters/memory-bus/index.ts';
+import type { SqlClient } from '../adapters/sql/index.ts';
 import type { Bus } from '../ports/bus.ts';
 import type { Store } from '../ports/store.ts';
 import { LiveHub, LiveService } from '../services/live/index.ts';
@@ -37,9 +38,9 @@ export interface Doppel {
   close(): Promise<void>;
 }
 
-export async function startDoppel(config: Config, logger: Logger): Promise<Doppel> {
+export async function startDoppel(config: Config, logger: Logger, embedded?: Promise<SqlClient>): Promise<Doppel> {
   const started = Date.now();
-  const opened: OpenedStore = await openStore(config, logger);
+  const opened: OpenedStore = await openStore(config, logger, embedded);
   const bus = new MemoryBus((err) => logger.error({ err }, 'bus subscriber failed'));
   const now = (): Date => new Date();
   const policies = new PoliciesService(

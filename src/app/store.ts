@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import { openPgliteClient } from '../adapters/pglite/index.ts';
 import { describeUrl, openPostgresClient } from '../adapters/postgres/index.ts';
 import { EMBEDDED_NUMBER_STATISTICS, SqlSearchIndex, SqlStore, type SqlClient } from '../adapters/sql/index.ts';
 import { DittoError } from '../model/errors/index.ts';
@@ -7,6 +6,7 @@ import type { SearchIndex } from '../ports/search.ts';
 import type { Store } from '../ports/store.ts';
 import { GroupCommitter } from '../services/persistence/index.ts';
 import type { Config } from './config.ts';
+import { openEmbeddedDatabase } from './embedded.ts';
 
 export interface OpenedStore {
   readonly store: Store;
@@ -20,9 +20,10 @@ export interface OpenedStore {
 
 /**
  * PostgreSQL when a URL is configured, the embedded PGlite otherwise (`memory://` keeps it in
- * memory, for tests). Both run the same schema and SQL.
+ * memory, for tests): `embedded` when the caller has already started opening it. Both run the
+ * same schema and SQL.
  */
-export async function openStore(config: Config, logger: Logger): Promise<OpenedStore> {
+export async function openStore(config: Config, logger: Logger, embedded?: Promise<SqlClient>): Promise<OpenedStore> {
   let client: SqlClient;
   let description: string;
   let schema = 'public';
@@ -38,10 +39,8 @@ export async function openStore(config: Config, logger: Logger): Promise<OpenedS
     });
     description = `postgresql ${describeUrl(config.postgresUrl)} schema ${schema}`;
   } else {
-    const templateDir = config.pgliteTemplateDir;
-    const dataDir = config.dataDir === 'memory://' ? undefined : config.dataDir;
-    client = await openPgliteClient({ templateDir, logger, sharedBuffers: config.pgliteSharedBuffers, ...(dataDir === undefined ? {} : { dataDir }) });
-    description = `pglite ${dataDir ?? 'in memory'}`;
+    client = await (embedded ?? openEmbeddedDatabase(config, logger));
+    description = `pglite ${config.dataDir === 'memory://' ? 'in memory' : config.dataDir}`;
   }
   const store = await SqlStore.open(client, { schema, logger });
   let search: SearchIndex;
