@@ -44,7 +44,10 @@ export interface ThingRowsPlan {
   readonly inserted: StoredRow[];
   /** Value rows changed in place, each the only row of its thing equal to its old values. */
   readonly updated: UpdatedRow[];
-  /** Value rows deleted or inserted (known ones; rows deleted with `replaced` are not counted). */
+  /**
+   * Value rows deleted or inserted, an update counting as both (known ones; rows deleted with
+   * `replaced` are not counted). ANALYZE and VACUUM are paced by it.
+   */
   readonly changedRows: number;
 }
 
