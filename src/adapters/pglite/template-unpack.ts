@@ -1,4 +1,5 @@
-import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { createGunzip } from 'node:zlib';
 
@@ -17,6 +18,8 @@ const BLOCK = 512;
 const MAX_FILE_BYTES = 256 * 1024 * 1024;
 const MAX_TOTAL_BYTES = 1024 * 1024 * 1024;
 const MAX_ENTRIES = 100_000;
+/** Unpacked bytes per chunk: fewer, larger writes than zlib's default 16 KiB. */
+const GUNZIP_CHUNK = 1024 * 1024;
 
 export class TemplateFormatError extends Error {
   override readonly name = 'TemplateFormatError';
@@ -69,7 +72,10 @@ export function targetPath(dir: string, path: string): string {
 }
 
 /**
- * Unpacks the gzipped tar `file` into `dir` (created, owner-only, when missing). Rejects with
+ * Unpacks the gzipped tar `file` into `dir` (created, owner-only, when missing). The files are
+ * written with synchronous calls: the server runs this in the embedded database's thread, which
+ * has nothing else to do then, and for the template's ~1,000 files a round trip through libuv's
+ * thread pool per call, in 16 KiB pieces, took 1.15 s instead of 0.68 s. Rejects with
  * TemplateFormatError for anything but directories and regular files inside `dir`, and with the
  * file system's or zlib's error otherwise; what was written by then is left for the caller to
  * remove.
@@ -78,14 +84,16 @@ export async function unpackTemplate(file: string, dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   let pending: Buffer = Buffer.alloc(0);
   let header: Header | undefined;
-  let out: FileHandle | undefined;
+  let out: number | undefined;
   let remaining = 0;
   let padding = 0;
   let entries = 0;
   let total = 0;
   let ended = false;
+  /** Directories known to exist (most files share one: a call per file would cost a system call each). */
+  const made = new Set<string>([resolve(dir)]);
   // The compressed file is small (~4.5 MB); what it unpacks to is streamed to the disk.
-  const gunzip = createGunzip();
+  const gunzip = createGunzip({ chunkSize: GUNZIP_CHUNK });
   gunzip.end(await readFile(file));
   try {
     for await (const chunk of gunzip) {
@@ -96,13 +104,13 @@ export async function unpackTemplate(file: string, dir: string): Promise<void> {
         if (header !== undefined && remaining > 0) {
           const take = Math.min(remaining, pending.length - at);
           if (take === 0) break;
-          if (out !== undefined) await writeAll(out, pending.subarray(at, at + take));
+          if (out !== undefined) writeAll(out, pending.subarray(at, at + take));
           at += take;
           remaining -= take;
           if (remaining > 0) break;
         }
         if (header !== undefined) {
-          await out?.close();
+          if (out !== undefined) closeSync(out);
           out = undefined;
           header = undefined;
         }
@@ -122,11 +130,16 @@ export async function unpackTemplate(file: string, dir: string): Promise<void> {
         if (++entries > MAX_ENTRIES || (total += next.size) > MAX_TOTAL_BYTES) throw new TemplateFormatError('tar archive: too many entries or bytes for a template');
         const target = targetPath(dir, next.path);
         if (next.type === 'directory') {
-          await mkdir(target, { recursive: true, mode: next.mode | 0o700 });
+          mkdirSync(target, { recursive: true, mode: next.mode | 0o700 });
+          made.add(target);
           continue;
         }
-        await mkdir(dirname(target), { recursive: true, mode: 0o700 });
-        out = await open(target, 'wx', next.mode | 0o600);
+        const parent = dirname(target);
+        if (!made.has(parent)) {
+          mkdirSync(parent, { recursive: true, mode: 0o700 });
+          made.add(parent);
+        }
+        out = openSync(target, 'wx', next.mode | 0o600);
         header = next;
         remaining = next.size;
         padding = (BLOCK - (next.size % BLOCK)) % BLOCK;
@@ -134,12 +147,12 @@ export async function unpackTemplate(file: string, dir: string): Promise<void> {
       pending = pending.subarray(at);
     }
   } finally {
-    await out?.close();
+    if (out !== undefined) closeSync(out);
   }
   if (!ended || header !== undefined) throw new TemplateFormatError('tar archive: ends before its end marker');
 }
 
-/** Writes all of `data` (a file handle may write less than asked in one call). */
-async function writeAll(out: FileHandle, data: Buffer): Promise<void> {
-  for (let at = 0; at < data.length; ) at += (await out.write(data, at, data.length - at)).bytesWritten;
+/** Writes all of `data` (a write may take less than asked in one call). */
+function writeAll(out: number, data: Buffer): void {
+  for (let at = 0; at < data.length; ) at += writeSync(out, data, at, data.length - at);
 }
