@@ -80,40 +80,40 @@ export class PgliteClient implements SqlClient {
   /** Set when the thread has gone: every request fails with it. */
   private gone: StoreUnavailableError | undefined;
 
+  /** Settles when the thread's database is open (resolves) or could not be opened (rejects). */
+  private readonly opened: Promise<void>;
+  private settleOpen: ((err?: Error) => void) | undefined;
+
   private constructor(
     private readonly worker: Worker,
     private readonly lock: DirLock | undefined,
     private readonly logger: StoreLogger | undefined,
   ) {
+    this.opened = new Promise<void>((resolve, reject) => {
+      this.settleOpen = (err) => {
+        this.settleOpen = undefined;
+        // From now on the thread keeps the process alive only while a request waits for it (`send`).
+        worker.unref();
+        if (err === undefined) resolve();
+        else reject(err);
+      };
+    });
+    // Listening from the start, so that nothing the thread sends while opening is missed.
     worker.on('message', (reply: Reply) => this.receive(reply));
     worker.on('error', (err) => this.lost(new StoreUnavailableError(`the embedded database failed: ${err.message}`, { cause: err })));
     worker.on('exit', () => this.lost(new StoreUnavailableError('the embedded database is closed')));
-    // The thread keeps the process alive only while a request waits for it (see `send`).
-    worker.unref();
   }
 
   /** Starts the thread and waits until its database is open. */
   static async start(start: WorkerStart, lock: DirLock | undefined, logger: StoreLogger | undefined): Promise<PgliteClient> {
-    const worker = startWorker(start);
-    await new Promise<void>((resolve, reject) => {
-      const onMessage = (reply: Reply): void => {
-        if (reply.kind === 'log') logger?.[reply.level](reply.obj, reply.msg);
-        else if (reply.kind === 'ready') done(undefined);
-        else if (reply.kind === 'failed') done(fromWire(reply.error));
-      };
-      const onError = (err: Error): void => done(err);
-      const onExit = (): void => done(new StoreUnavailableError('the embedded database stopped while opening'));
-      const done = (err: Error | undefined): void => {
-        worker.off('message', onMessage).off('error', onError).off('exit', onExit);
-        if (err === undefined) resolve();
-        else reject(err);
-      };
-      worker.on('message', onMessage).on('error', onError).on('exit', onExit);
-    }).catch(async (e: unknown) => {
-      await worker.terminate();
+    const client = new PgliteClient(startWorker(start), lock, logger);
+    try {
+      await client.opened;
+    } catch (e) {
+      await client.worker.terminate();
       throw e;
-    });
-    return new PgliteClient(worker, lock, logger);
+    }
+    return client;
   }
 
   /** Runs the checkpointer's check now (tests): whether it checkpointed. */
@@ -169,7 +169,10 @@ export class PgliteClient implements SqlClient {
       this.logger?.[reply.level](reply.obj, reply.msg);
       return;
     }
-    if (reply.kind !== 'result' && reply.kind !== 'error') return;
+    if (reply.kind === 'ready' || reply.kind === 'failed') {
+      this.settleOpen?.(reply.kind === 'failed' ? fromWire(reply.error) : undefined);
+      return;
+    }
     const w = this.waiting.get(reply.id);
     if (w === undefined) return;
     this.waiting.delete(reply.id);
@@ -180,6 +183,7 @@ export class PgliteClient implements SqlClient {
 
   private lost(err: StoreUnavailableError): void {
     this.gone ??= err;
+    this.settleOpen?.(this.gone);
     for (const w of this.waiting.values()) w.reject(this.gone);
     this.waiting.clear();
     this.worker.unref();
