@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from './app/config.ts';
 import { boundHeapGrowth } from './app/heap-growth.ts';
+import { trimHeapWhenIdle } from './app/heap-trim.ts';
 import { createLogger } from './app/logger.ts';
 import { openEmbeddedDatabase } from './app/embedded.ts';
 
@@ -16,6 +17,10 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel);
   if (config.heapGrowthPercent > 0) boundHeapGrowth(config.heapGrowthPercent);
+  if (config.heapTrim) {
+    const MiB = 1024 * 1024;
+    trimHeapWhenIdle((before, after, ms) => logger.debug({ heapMiB: Math.round(before / MiB), afterMiB: Math.round(after / MiB), ms: Math.round(ms) }, 'quiet: collected the heap'));
+  }
   // The embedded database opens in its own thread (most of a start) while this one loads the
   // rest of the server: the server's modules are imported only now.
   const embedded = config.postgresUrl === undefined ? openEmbeddedDatabase(config, logger) : undefined;
