@@ -8,6 +8,7 @@ import type { PolicyEnforcer } from '../../policy/index.ts';
 import type { Bus } from '../../ports/bus.ts';
 import type { Store, StoredEntity, WriteUnit } from '../../ports/store.ts';
 import { eventToJson, type RetrieveThingsCommand, type ThingCommand, type ThingCommandResult, type ThingEvent } from '../../signals/index.ts';
+import { CompactThing } from './compact-thing.ts';
 import { EntityCache } from '../common/entity-cache.ts';
 import { KeyedQueue } from '../common/lru-cache.ts';
 import type { PoliciesService } from '../policies/policies-service.ts';
@@ -58,6 +59,7 @@ export class ThingsService {
     this.states = new EntityCache(deps.store, 'thing', {
       max: options.cacheMaxThings,
       unavailable: (thingId, cause) => new DittoError('things:thing.unavailable', { thingId }, { cause }),
+      keep: (e) => new CompactThing(e),
     });
   }
 

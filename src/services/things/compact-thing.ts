@@ -1,0 +1,71 @@
+import type { JsonObject } from '../../model/json.ts';
+import type { StoredEntity } from '../../ports/store.ts';
+
+/** How many cached things keep their parsed JSON besides the text (the most recently parsed). */
+export const PARSED_THINGS = 4096;
+
+/**
+ * The things whose parsed JSON is held, oldest first in a ring: a thing that parses takes the
+ * oldest slot, and the thing there lets go of its objects (it parses again when next asked).
+ */
+class ParsedRing {
+  private readonly slots: (CompactThing | undefined)[];
+  private next = 0;
+
+  constructor(size: number) {
+    this.slots = new Array<CompactThing | undefined>(size).fill(undefined);
+  }
+
+  hold(thing: CompactThing): void {
+    const oldest = this.slots[this.next];
+    if (oldest !== undefined && oldest !== thing) oldest.release();
+    this.slots[this.next] = thing;
+    this.next = (this.next + 1) % this.slots.length;
+  }
+}
+
+const ring = new ParsedRing(PARSED_THINGS);
+
+/**
+ * A cached thing state that keeps its JSON as one string: a thing's objects cost about twice its
+ * text (a benchmark thing of 317 characters: 9 objects, 5 strings and a number, ~450 bytes
+ * against ~330), and a server caches up to 200,000 of them. `data` parses the text when asked and
+ * keeps the result while the thing is among the PARSED_THINGS most recently parsed, so a hot
+ * thing is parsed once and every access during a request sees the same objects. The parsed JSON
+ * must not be changed (no state's is: commands build new states).
+ */
+export class CompactThing implements StoredEntity {
+  readonly type = 'thing' as const;
+  readonly id: string;
+  readonly revision: number;
+  readonly created: string;
+  readonly modified: string;
+  readonly deleted: boolean;
+  private readonly json: string;
+  private parsed: JsonObject | undefined;
+
+  constructor(e: StoredEntity) {
+    this.id = e.id;
+    this.revision = e.revision;
+    this.created = e.created;
+    this.modified = e.modified;
+    this.deleted = e.deleted;
+    this.json = JSON.stringify(e.data);
+    // The state just loaded or committed is likely asked for next: keep its objects.
+    this.parsed = e.data;
+    ring.hold(this);
+  }
+
+  get data(): JsonObject {
+    if (this.parsed !== undefined) return this.parsed;
+    const parsed = JSON.parse(this.json) as JsonObject;
+    this.parsed = parsed;
+    ring.hold(this);
+    return parsed;
+  }
+
+  /** Lets go of the parsed JSON (ParsedRing). */
+  release(): void {
+    this.parsed = undefined;
+  }
+}
