@@ -16,14 +16,25 @@ function run(checks: readonly Omit<HeapCheck, 'now'>[], state: TrimState = initi
   return checks.map((c) => shouldTrimHeap({ ...c, now: (clock += HEAP_TRIM.checkEveryMs) }, state));
 }
 
-test('a heap past the budget is collected once the event loop has been quiet for two checks', () => {
-  const big = { heapBytes: 240 * MiB };
-  assert.deepEqual(run([{ ...big, utilization: busy }, { ...big, utilization: quiet }, { ...big, utilization: quiet }]), [false, false, true]);
+/** `n` quiet checks of a heap of `heapBytes`. */
+function quietFor(n: number, heapBytes: number): Omit<HeapCheck, 'now'>[] {
+  return Array.from({ length: n }, () => ({ heapBytes, utilization: quiet }));
+}
+
+/** The indexes of the checks that decided to collect. */
+function trimmedAt(decisions: readonly boolean[]): number[] {
+  return decisions.map((d, i) => (d ? i : -1)).filter((i) => i >= 0);
+}
+
+test('a heap past the budget is collected once the event loop has been quiet for a few checks', () => {
+  const q = HEAP_TRIM.quietChecks;
+  assert.ok(q >= 2);
+  const big = 240 * MiB;
+  assert.deepEqual(trimmedAt(run([{ heapBytes: big, utilization: busy }, ...quietFor(q, big)])), [q]);
   // A busy check in between starts the count again.
-  assert.deepEqual(run([{ ...big, utilization: quiet }, { ...big, utilization: busy }, { ...big, utilization: quiet }, { ...big, utilization: quiet }]), [false, false, false, true]);
+  assert.deepEqual(trimmedAt(run([...quietFor(q - 1, big), { heapBytes: big, utilization: busy }, ...quietFor(q, big)])), [2 * q - 1]);
   // Never a heap within the budget.
-  const small = { heapBytes: HEAP_BUDGET_BYTES, utilization: quiet };
-  assert.deepEqual(run([small, small, small]), [false, false, false]);
+  assert.deepEqual(trimmedAt(run(quietFor(q + 3, HEAP_BUDGET_BYTES))), []);
 });
 
 test('after a trim, only growth by a quarter (at least 32 MiB) and the interval bring the next', () => {
@@ -31,7 +42,7 @@ test('after a trim, only growth by a quarter (at least 32 MiB) and the interval 
   const at = (heapBytes: number) => ({ heapBytes, utilization: quiet });
   // Trimmed at 240 MiB down to 150: 180 MiB (a fifth more) is not enough, 190 MiB is.
   const state = initialTrimState();
-  assert.deepEqual(run([at(240 * MiB), at(240 * MiB)], state), [false, true]);
+  assert.deepEqual(trimmedAt(run(quietFor(HEAP_TRIM.quietChecks, 240 * MiB), state)), [HEAP_TRIM.quietChecks - 1]);
   state.heapAfterTrim = 150 * MiB;
   const later = run(Array.from({ length: within + 2 }, () => at(180 * MiB)), state);
   assert.ok(later.every((d) => !d));
@@ -43,8 +54,8 @@ test('after a trim, only growth by a quarter (at least 32 MiB) and the interval 
   assert.equal(run([at(133 * MiB)], small)[0], true);
   // Grown enough, but within the interval of the last trim: wait.
   const soon = initialTrimState();
-  const decisions = run(Array.from({ length: within + 3 }, () => at(400 * MiB)), soon);
-  assert.deepEqual(decisions.map((d, i) => (d ? i : -1)).filter((i) => i >= 0), [1, 1 + within]);
+  const first = HEAP_TRIM.quietChecks - 1;
+  assert.deepEqual(trimmedAt(run(quietFor(first + within + 2, 400 * MiB), soon)), [first, first + within]);
 });
 
 test('the forced collection is a full one: it frees what nothing references, and compacts', async () => {
