@@ -46,12 +46,23 @@ function serverEntry(serverDir: string): { args: string[]; typescript: boolean }
   return { args: [join('dist', 'cli.js')], typescript: false };
 }
 
+/**
+ * The allocator settings `npm start` gives the server on Linux (scripts/server-env.json), for
+ * trees that have them: the bench starts dist/cli.js itself, so that the measured process is the
+ * server, not the parent `npm start` leaves in between.
+ */
+function startScriptEnv(serverDir: string): Record<string, string> {
+  const file = join(serverDir, 'scripts', 'server-env.json');
+  if (process.platform !== 'linux' || !existsSync(file)) return {};
+  return JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
+}
+
 export function startDoppel(options: DoppelStartOptions): Promise<RunningServer> {
   const profiling = options.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`];
   return spawnServer({
     name: options.name ?? 'doppel',
     ...serverEntry(options.serverDir),
-    env: { DOPPEL_HOST: '127.0.0.1', DOPPEL_LOG_LEVEL: 'warn', ...options.store.env, ...options.env, ...serverEnvFromShell() },
+    env: { ...startScriptEnv(options.serverDir), DOPPEL_HOST: '127.0.0.1', DOPPEL_LOG_LEVEL: 'warn', ...options.store.env, ...options.env, ...serverEnvFromShell() },
     nodeOptions: [...startScriptFlags(options.serverDir), ...profiling, ...(options.nodeOptions ?? [])],
     cwd: options.serverDir,
   });
