@@ -48,8 +48,8 @@ function serverEntry(serverDir: string): { args: string[]; typescript: boolean }
 
 /**
  * The allocator settings `npm start` gives the server on Linux (scripts/server-env.json), for
- * trees that have them: the bench starts dist/cli.js itself, so that the measured process is the
- * server, not the parent `npm start` leaves in between.
+ * trees that have them. The bench starts dist/cli.js itself rather than through `npm start`, so
+ * that the process it measures is the server and not the parent that relays its signals.
  */
 function startScriptEnv(serverDir: string): Record<string, string> {
   const file = join(serverDir, 'scripts', 'server-env.json');
