@@ -62,8 +62,9 @@ export function shouldTrimHeap(check: HeapCheck, state: TrimState): boolean {
  * every page (242 to 235 MiB of heap for 214 to 129 MiB in use, in the memory benchmark), since V8
  * moves objects off a page only when it judges the page fragmented enough. Compacting moves the
  * survivors together and gives the emptied pages back. `--expose-gc` set at run time applies to
- * contexts created after it, so a new context hands out its `gc` (the flag stays set: later
- * contexts and workers see a `gc` global too, which nothing in the server uses).
+ * contexts created after it, so a new `node:vm` context hands out its `gc`; that context runs only
+ * the one word `gc`, never anything a user sent (the flag stays set: later contexts and workers
+ * see a `gc` global too, which nothing in the server uses).
  */
 export function compactingCollection(): () => void {
   setFlagsFromString('--expose-gc');
