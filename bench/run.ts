@@ -15,6 +15,7 @@ import type { BenchOptions } from './scenarios/options.ts';
 import { policyReadsScenario } from './scenarios/policy-reads.ts';
 import { readsScenario } from './scenarios/reads.ts';
 import { searchScenario } from './scenarios/search.ts';
+import { startupScenario } from './scenarios/startup.ts';
 import { writesScenario } from './scenarios/writes.ts';
 
 const SCENARIOS = {
@@ -24,14 +25,16 @@ const SCENARIOS = {
   'policy-reads': policyReadsScenario,
   'live-messages': liveMessagesScenario,
   search: searchScenario,
+  startup: startupScenario,
 } as const satisfies Record<string, (o: BenchOptions) => Promise<object>>;
 type Scenario = keyof typeof SCENARIOS;
 
 function usage(): string {
-  return `usage: npm run bench -- <reads|writes|memory|policy-reads|live-messages|search|all> [options]
+  return `usage: npm run bench -- <reads|writes|memory|policy-reads|live-messages|search|startup|all> [options]
   --store pglite|postgres   writes, memory and search on one store only (default: both)
   --seconds N               length of each measured load phase (default 10)
-  --rounds N                measured phases per target, median reported (default 3)
+  --rounds N                measured phases per target, median reported (default 3); startup: starts
+                            on a new and then on the same directory per round
   --warmup N                unrecorded warm-up phase, seconds (default 3)
   --things N                things for reads and writes (default 10000); policy-reads: half each policy
   --memory-things N         things for memory (default 100000)
@@ -43,6 +46,7 @@ function usage(): string {
   --postgres-url URL        default ${DEFAULT_POSTGRES_URL} (BENCH_POSTGRES_URL); loopback only
   --revision REV            measure a committed revision (git archive to a temporary directory)
                             instead of the working tree
+  --against REV             startup: also start revision REV, alternating with the measured one
   --compare-index           writes: a second server with the search index off (DOPPEL_SEARCH_INDEX=false),
                             rounds alternating, and the ratio of the two
   --cpu-prof                run the measured server under node --cpu-prof and summarise the profile
@@ -75,6 +79,7 @@ function parse(argv: readonly string[]): { scenarios: Scenario[]; revision: stri
       'cpu-prof': { type: 'boolean' },
       'cpu-prof-dir': { type: 'string' },
       revision: { type: 'string' },
+      against: { type: 'string' },
       'heap-snapshot': { type: 'boolean' },
       'compare-index': { type: 'boolean' },
       'search-things': { type: 'string' },
@@ -107,6 +112,7 @@ function parse(argv: readonly string[]): { scenarios: Scenario[]; revision: stri
       stores,
       postgresUrl,
       compareIndex: values['compare-index'] === true,
+      against: values.against,
       searchThings: values['search-things'] === undefined ? undefined : positiveInt('search-things', values['search-things'], 0),
       searchReuse: values['search-reuse'] === true,
       cpuProfDir: profiling ? resolve(values['cpu-prof-dir'] ?? join(tmpdir(), 'doppel-bench-profiles')) : undefined,

@@ -71,7 +71,7 @@ function readCpuSeconds(pid: number): number {
 }
 
 /** The environment without anything Doppel would read, so the caller's shell cannot skew a run. */
-function cleanEnv(): Record<string, string> {
+export function cleanEnv(): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (v !== undefined && !k.startsWith('DOPPEL_') && k !== 'PORT' && k !== 'NODE_OPTIONS') out[k] = v;

@@ -123,7 +123,7 @@ export async function readThings(origin: string, count: number, concurrency: num
  * `BENCH_SERVER_ENV='K=V,K2=V2'` passes settings to every measured Doppel (the shell's own DOPPEL_*
  * variables never reach it), e.g. to compare DOPPEL_POSTGRES_COMMITS_IN_FLIGHT values.
  */
-function serverEnvFromShell(): Record<string, string> {
+export function serverEnvFromShell(): Record<string, string> {
   const out: Record<string, string> = {};
   for (const pair of (process.env['BENCH_SERVER_ENV'] ?? '').split(',')) {
     const eq = pair.indexOf('=');

@@ -29,13 +29,28 @@ export function workingTree(repo: string): ServerSource {
   }
 }
 
-/** src/, package.json and tsconfig.json of `rev`, in a temporary directory removed at cleanup. */
+/** Whether `path` exists in commit `sha`. */
+function inCommit(repo: string, sha: string, path: string): boolean {
+  try {
+    execFileSync('git', ['cat-file', '-e', `${sha}:${path}`], { cwd: repo, stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * What the server of `rev` is run from: src/, package.json and tsconfig.json, and where the
+ * revision has them, scripts/ (`npm start` and its settings) and tsconfig.build.json, in a
+ * temporary directory removed at cleanup.
+ */
 export async function exportRevision(repo: string, rev: string): Promise<ServerSource> {
   const sha = git(repo, ['rev-parse', '--short', `${rev}^{commit}`]);
   const dir = await mkdtemp(join(tmpdir(), `doppel-bench-src-${sha}-`));
   onCleanup(`source snapshot ${dir}`, () => rm(dir, { recursive: true, force: true }));
+  const paths = ['src', 'package.json', 'tsconfig.json', ...['scripts', 'tsconfig.build.json'].filter((p) => inCommit(repo, sha, p))];
   await new Promise<void>((resolve, reject) => {
-    const archive = spawn('git', ['archive', '--format=tar', sha, 'src', 'package.json', 'tsconfig.json'], { cwd: repo, stdio: ['ignore', 'pipe', 'inherit'] });
+    const archive = spawn('git', ['archive', '--format=tar', sha, ...paths], { cwd: repo, stdio: ['ignore', 'pipe', 'inherit'] });
     const tar = spawn('tar', ['-x', '-C', dir], { stdio: ['pipe', 'inherit', 'inherit'] });
     archive.stdout.pipe(tar.stdin);
     let pending = 2;

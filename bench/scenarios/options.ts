@@ -23,6 +23,8 @@ export interface BenchOptions {
   readonly cpuProfDir: string | undefined;
   /** Writes: also run a server with the search index off, rounds alternating, and report the ratio. */
   readonly compareIndex: boolean;
+  /** Startup: a revision started too, alternating with the measured one. */
+  readonly against: string | undefined;
   /** Things for the search scenario; undefined: 100,000 on PGlite, 1,000,000 on PostgreSQL. */
   readonly searchThings: number | undefined;
   /** Search: keep the generated data in a named schema/directory and reuse it next time. */

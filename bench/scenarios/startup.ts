@@ -1,0 +1,159 @@
+// Start-up: from starting the server as `npm start` does (node, the start script's flags,
+// scripts/start.mjs) to the first 200 of GET /health, on a new data directory (the template is
+// unpacked) and again on the same directory (an existing, empty store). With --against REV, the
+// same is measured for another revision, the two alternating round by round, so that both see
+// the same machine.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cleanEnv, freePort } from '../lib/children.ts';
+import { onCleanup } from '../lib/cleanup.ts';
+import { serverEnvFromShell, startScriptFlags } from '../lib/doppel.ts';
+import { machine, median, printGoals, type Goal } from '../lib/report.ts';
+import { exportRevision, type ServerSource } from '../lib/snapshot.ts';
+import type { BenchOptions } from './options.ts';
+
+const GOAL_MS = 2_000;
+/** How often /health is asked while the server starts. */
+const POLL_MS = 10;
+/** After the first 200, how long before the server's resident size is read. */
+const SETTLE_MS = 1_000;
+
+interface Start {
+  readonly ms: number;
+  /** VmRSS of the server process (the child of scripts/start.mjs where there is one), MiB. */
+  readonly rssMiB: number;
+}
+
+/** The command `npm start` runs in `dir`, built first where it runs dist/. */
+function startCommand(dir: string): string[] {
+  if (!existsSync(join(dir, 'scripts', 'start.mjs'))) return ['--import', 'tsx', join('src', 'cli.ts')];
+  const built = spawnSync(process.execPath, [join('scripts', 'start.mjs'), '--build-only'], { cwd: dir, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (built.status !== 0) throw new Error(`building ${dir} failed`);
+  return [...startScriptFlags(dir), join('scripts', 'start.mjs')];
+}
+
+function health(port: number): Promise<number> {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path: '/health', agent: false, timeout: 1_000 }, (res) => {
+      res.resume();
+      res.once('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.once('error', () => resolve(0));
+    req.once('timeout', () => req.destroy());
+    req.end();
+  });
+}
+
+/** The process the server runs in: the only child of `pid` (scripts/start.mjs), or `pid` itself. */
+function serverPid(pid: number): number {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) return Number(entry);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pid;
+}
+
+function rssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Math.round(Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN) / 102.4) / 10;
+}
+
+/** Starts the server in `dir` on `dataDir`, times it to its first healthy answer, stops it. */
+async function timeStart(dir: string, command: readonly string[], dataDir: string): Promise<Start> {
+  const port = await freePort();
+  const started = performance.now();
+  const child = spawn(process.execPath, command, {
+    cwd: dir,
+    env: { ...cleanEnv(), DOPPEL_HOST: '127.0.0.1', DOPPEL_LOG_LEVEL: 'warn', ...serverEnvFromShell(), DOPPEL_DATA_DIR: dataDir, PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString('utf8')).slice(-4000)));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = onCleanup(`server being started (pid ${child.pid ?? '?'})`, async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    await exited;
+    clearTimeout(killer);
+  });
+  try {
+    for (;;) {
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the server exited while starting:\n${stderr}`);
+      if ((await health(port)) === 200) break;
+      if (performance.now() - started > 90_000) throw new Error(`the server was not healthy within 90 s:\n${stderr}`);
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+    const ms = Math.round(performance.now() - started);
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    return { ms, rssMiB: child.pid === undefined ? NaN : rssMiB(serverPid(child.pid)) };
+  } finally {
+    await stop();
+  }
+}
+
+interface Target {
+  readonly label: string;
+  readonly source: ServerSource;
+  readonly command: readonly string[];
+  readonly fresh: Start[];
+  readonly existing: Start[];
+}
+
+function summary(starts: readonly Start[]): object {
+  const ms = starts.map((s) => s.ms);
+  return { medianMs: median(ms), minMs: Math.min(...ms), maxMs: Math.max(...ms), medianRssMiB: median(starts.map((s) => s.rssMiB)), starts };
+}
+
+const show = (starts: readonly Start[]): string => starts.map((s) => `${s.ms} ms (${s.rssMiB} MiB)`).join(', ');
+
+export async function startupScenario(o: BenchOptions): Promise<object> {
+  const started = machine();
+  const sources = [{ label: 'measured', source: o.server }];
+  if (o.against !== undefined) sources.push({ label: 'against', source: await exportRevision(o.server.dir, o.against) });
+  const targets: Target[] = sources.map(({ label, source }) => ({ label, source, command: startCommand(source.dir), fresh: [], existing: [] }));
+  const base = await mkdtemp(join(tmpdir(), 'doppel-bench-startup-'));
+  onCleanup(`start-up data ${base}`, () => rm(base, { recursive: true, force: true }));
+  console.log(`start-up on PGlite: ${o.rounds} rounds${targets.length > 1 ? ', the revisions alternating' : ''}`);
+  for (let round = 0; round < o.rounds; round++) {
+    for (const t of targets) {
+      const dataDir = join(base, `${t.source.revision}-${round}`);
+      t.fresh.push(await timeStart(t.source.dir, t.command, dataDir));
+      t.existing.push(await timeStart(t.source.dir, t.command, dataDir));
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }
+  const goals: Goal[] = [];
+  for (const t of targets) {
+    console.log(`  ${t.source.revision} (${t.label}): node ${t.command.join(' ')}`);
+    console.log(`    new data directory:      ${show(t.fresh)}`);
+    console.log(`    existing, empty:         ${show(t.existing)}`);
+    const fresh = median(t.fresh.map((s) => s.ms));
+    const existing = median(t.existing.map((s) => s.ms));
+    goals.push(
+      { name: `start-up, new data directory (${t.source.revision}, median)`, goal: `< ${GOAL_MS} ms`, measured: `${fresh} ms`, met: fresh < GOAL_MS },
+      { name: `start-up, existing empty store (${t.source.revision}, median)`, goal: `< ${GOAL_MS} ms`, measured: `${existing} ms`, met: existing < GOAL_MS },
+    );
+  }
+  console.log('startup:');
+  printGoals(goals);
+  return {
+    scenario: 'startup',
+    machine: started,
+    revision: o.server.revision,
+    loadAverageAtEnd: machine().loadAverage,
+    settings: { rounds: o.rounds, pollMs: POLL_MS, settleMs: SETTLE_MS, serverEnv: serverEnvFromShell() },
+    targets: targets.map((t) => ({ revision: t.source.revision, label: t.label, command: t.command, newDirectory: summary(t.fresh), existingEmpty: summary(t.existing) })),
+    goals,
+  };
+}
