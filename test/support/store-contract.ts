@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { SqlStore } from '../../src/adapters/sql/index.ts';
+import { SqlStore } from '../../src/adapters/sql/index.ts';
 import type { JsonObject } from '../../src/model/json.ts';
 import type { CommitOutcome, EntityType, EntityWrite, StoredEntity, WriteUnit } from '../../src/ports/store.ts';
 import { GroupCommitter, RevisionConflictError, StoreUnavailableError } from '../../src/services/persistence/index.ts';
@@ -371,6 +371,30 @@ export function storeContract(name: string, open: () => Promise<StoreFixture>, o
       await gc.close();
       assert.equal((await f.store.loadMany('thing', ids)).length, 100, 'all committed when close() resolves');
       await Promise.all(submitted);
+    });
+
+    void it('opening a store again finds its schema marked up to date: one statement; another mark runs the DDL again', async () => {
+      const schema = `doppel_mark_${Math.random().toString(36).slice(2, 10)}`;
+      const open = async (): Promise<[number, number]> => {
+        f.client.reset();
+        const s = await SqlStore.open(f.client, { schema, closeClient: false });
+        await s.close();
+        return [f.client.transactions, f.client.statements];
+      };
+      try {
+        const [created] = await open();
+        assert.equal(created, 1, 'a new schema is made in one transaction');
+        assert.deepEqual(await open(), [0, 1]);
+        // A mark that other statements left (an older Doppel): they run again, and the mark is renewed.
+        await f.admin(`COMMENT ON TABLE "${schema}".doppel_journal IS 'doppel-schema 0123'`);
+        await f.admin(`DROP FUNCTION "${schema}".doppel_check_applied(bigint, bigint)`);
+        assert.equal((await open())[0], 1);
+        const [fn] = (await f.admin(`SELECT count(*)::int AS n FROM pg_proc WHERE proname = 'doppel_check_applied' AND pronamespace = $1::regnamespace`, [schema])) as { n: number }[];
+        assert.equal(fn?.n, 1, 'the function is back');
+        assert.deepEqual(await open(), [0, 1]);
+      } finally {
+        await f.admin(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      }
     });
 
     void it('reports a store that has gone away as unavailable (last: closes the store)', async () => {
