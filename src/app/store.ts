@@ -1,4 +1,6 @@
+import { rm } from 'node:fs/promises';
 import type { Logger } from 'pino';
+import { openPgliteClient, schemaTemplateFile } from '../adapters/pglite/index.ts';
 import { describeUrl, openPostgresClient } from '../adapters/postgres/index.ts';
 import { EMBEDDED_NUMBER_STATISTICS, SqlSearchIndex, SqlStore, type SqlClient } from '../adapters/sql/index.ts';
 import { DittoError } from '../model/errors/index.ts';
@@ -71,4 +73,26 @@ export async function openStore(config: Config, logger: Logger, embedded?: Promi
     await store.close();
   };
   return { store, committer, search, description, close };
+}
+
+/**
+ * Writes the template that new embedded databases start from: a database just initialised, with
+ * Doppel's tables made as `config` makes them. `npm install` runs this
+ * (scripts/make-pglite-template.mjs), so that a first start on a new directory does not spend
+ * ~0.5 s creating them. Returns the file, or undefined when there is no template directory or the
+ * PGlite version cannot be read.
+ */
+export async function writeEmbeddedTemplate(config: Config, logger: Logger): Promise<string | undefined> {
+  const templateDir = config.pgliteTemplateDir;
+  const file = await schemaTemplateFile(templateDir);
+  if (file === undefined) return undefined;
+  await rm(file, { force: true }); // made from the plain template, not from an older one of these
+  const client = await openPgliteClient({ templateDir, logger, sharedBuffers: config.pgliteSharedBuffers });
+  const opened = await openStore({ ...config, postgresUrl: undefined, dataDir: 'memory://' }, logger, Promise.resolve(client));
+  try {
+    await client.saveAsTemplate(file);
+  } finally {
+    await opened.close();
+  }
+  return file;
 }

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { copyFile, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { describe, it } from 'node:test';
-import { DataDirInUseError, LOCK_FILE_NAME, openPgliteClient, pgliteTemplateFile } from '../../src/adapters/pglite/index.ts';
-import { SqlStore } from '../../src/adapters/sql/index.ts';
+import { DataDirInUseError, LOCK_FILE_NAME, openPgliteClient, pgliteTemplateFile, schemaTemplateFile } from '../../src/adapters/pglite/index.ts';
+import { EMBEDDED_NUMBER_STATISTICS, SqlSearchIndex, SqlStore } from '../../src/adapters/sql/index.ts';
+import { loadConfig } from '../../src/app/config.ts';
+import { createLogger } from '../../src/app/logger.ts';
+import { writeEmbeddedTemplate } from '../../src/app/store.ts';
 import { StoreUnavailableError } from '../../src/services/persistence/errors.ts';
 import { CountingSqlClient } from '../support/counting-sql-client.ts';
 import { openTestPglite, TEST_PGLITE_TEMPLATE_DIR } from '../support/pglite.ts';
@@ -169,6 +172,30 @@ void describe('PGlite data directory', () => {
     const entries = await readdir(dataDir);
     assert.ok(entries.includes('pgdata') && entries.includes('unrelated') && !entries.some((e) => e.endsWith('.unpacking')), entries.join());
     await assert.rejects(stat(join(dataDir, 'pgdata', 'leftover')), { code: 'ENOENT' });
+  });
+
+  void it("starts a new data directory from the template with Doppel's tables: opening the store then runs one statement", async () => {
+    await (await openTestPglite()).close(); // the plain template, written when missing
+    const templateDir = await tempDir();
+    const plain = await pgliteTemplateFile(TEST_PGLITE_TEMPLATE_DIR);
+    assert.ok(plain !== undefined);
+    await copyFile(plain, join(templateDir, basename(plain)));
+    const quiet = createLogger('silent');
+    const file = await writeEmbeddedTemplate(loadConfig({ DOPPEL_PGLITE_TEMPLATE_DIR: templateDir }), quiet);
+    assert.equal(file, await schemaTemplateFile(templateDir));
+    const client = new CountingSqlClient(await openPgliteClient({ dataDir: await tempDir(), templateDir }));
+    const store = await SqlStore.open(client);
+    try {
+      assert.deepEqual([client.transactions, client.statements], [0, 1]);
+      const search = await SqlSearchIndex.open(client, store.tables, 'public', { numberStatistics: EMBEDDED_NUMBER_STATISTICS, vacuumValues: true });
+      assert.deepEqual([client.transactions, client.statements], [0, 4], 'the index: its mark, whether it is built, whether it is big enough for ANALYZE');
+      store.addCommitHook(search.hook);
+      const id = freshId();
+      assert.deepEqual(await store.commit([[write(entityAt('thing', id, 1, { attributes: { a: 1 } }), 0)]]), [{ ok: true }]);
+      assert.equal((await store.load('thing', id))?.revision, 1);
+    } finally {
+      await store.close();
+    }
   });
 
   void it('refuses a second open of the same directory in this process', async () => {

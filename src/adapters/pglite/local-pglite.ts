@@ -48,6 +48,13 @@ export class LocalPglite implements SqlClient {
     }
   }
 
+  /** Writes the database as it is now to `file`, checkpointed first (a template for new ones). */
+  async saveAsTemplate(file: string): Promise<void> {
+    this.assertOpen();
+    await this.db.exec('CHECKPOINT');
+    await writeTemplate(this.db, file);
+  }
+
   /** Runs the checkpointer's check now (tests): whether it checkpointed; undefined without a checkpointer. */
   checkpointIfDue(): Promise<boolean | undefined> {
     return this.checkpointer?.check() ?? Promise.resolve(undefined);
@@ -120,13 +127,24 @@ async function pgliteVersion(): Promise<string | undefined> {
   }
 }
 
-/** Where the template of this PGlite version lives in `templateDir`. */
+/** Where the template of this PGlite version lives in `templateDir`: a database just initialised. */
 export async function pgliteTemplateFile(templateDir: string): Promise<string | undefined> {
   const version = await pgliteVersion();
   return version === undefined ? undefined : join(templateDir, `pglite-${version}-initdb.tar.gz`);
 }
 
-async function writeTemplate(db: PGlite, file: string, logger: StoreLogger | undefined): Promise<void> {
+/**
+ * Where the second template of this PGlite version lives: the first one with Doppel's tables in it
+ * too (`npm install` writes it, scripts/make-pglite-template.mjs). A new database starts from this
+ * one when it is there: its tables carry the mark of the statements that made them (see
+ * `ensureSchema`), so the first start skips them, and runs them all should they have changed since.
+ */
+export async function schemaTemplateFile(templateDir: string): Promise<string | undefined> {
+  const version = await pgliteVersion();
+  return version === undefined ? undefined : join(templateDir, `pglite-${version}-doppel.tar.gz`);
+}
+
+async function writeTemplate(db: PGlite, file: string): Promise<void> {
   const temp = `${file}.${process.pid}.tmp`;
   try {
     await mkdir(dirname(file), { recursive: true });
@@ -134,8 +152,8 @@ async function writeTemplate(db: PGlite, file: string, logger: StoreLogger | und
     await writeFile(temp, new Uint8Array(await dump.arrayBuffer()));
     await rename(temp, file); // atomic, so a concurrent reader never sees half a tarball
   } catch (e) {
-    logger?.warn({ err: e, templateFile: file }, 'could not write the PGlite template');
     await unlink(temp).catch(() => undefined);
+    throw e;
   }
 }
 
@@ -197,8 +215,10 @@ export interface LocalPgliteOptions {
 export async function openLocalPglite(options: LocalPgliteOptions): Promise<LocalPglite> {
   const { dataDir, templateDir, logger, sharedBuffers } = options;
   const pgdata = dataDir === undefined ? undefined : join(dataDir, 'pgdata');
-  const templateFile = templateDir === undefined ? undefined : await pgliteTemplateFile(templateDir);
+  const initdbTemplate = templateDir === undefined ? undefined : await pgliteTemplateFile(templateDir);
+  const withSchema = templateDir === undefined ? undefined : await schemaTemplateFile(templateDir);
   const fresh = pgdata === undefined || !(await exists(join(pgdata, 'PG_VERSION')));
+  const templateFile = withSchema !== undefined && fresh && (await exists(withSchema)) ? withSchema : initdbTemplate;
   const haveTemplate = fresh && templateFile !== undefined && (await exists(templateFile));
   // A directory gets the template unpacked on disk, then opened as an existing database; only an
   // in-memory database has PGlite unpack it (which costs the process ~100 MiB it keeps).
@@ -210,7 +230,9 @@ export async function openLocalPglite(options: LocalPgliteOptions): Promise<Loca
   // Batch writes write their arguments as SQL literals (batch-statements.ts), which assumes this.
   await db.exec('SET standard_conforming_strings = on');
   for (const [name, value] of Object.entries(SESSION_SETTINGS)) await db.query('SELECT set_config($1, $2, false)', [name, value]);
-  if (fresh && !fromTemplate && templateFile !== undefined) await writeTemplate(db, templateFile, logger);
+  if (fresh && !fromTemplate && initdbTemplate !== undefined) {
+    await writeTemplate(db, initdbTemplate).catch((e: unknown) => logger?.warn({ err: e, templateFile: initdbTemplate }, 'could not write the PGlite template'));
+  }
   logger?.info({ dataDir: dataDir ?? '(memory)', fresh, fromTemplate }, 'embedded database open');
   return new LocalPglite(db, {
     ...CHECKPOINTS,

@@ -17,7 +17,8 @@ export interface PgliteClientOptions {
    * A directory caching a freshly initialised database per PGlite version (a 4.5 MB gzipped
    * tarball). A new database is unpacked from it instead of running initdb (~3.5 s): onto the
    * disk by `unpackTemplate` for a data directory, by PGlite for an in-memory one. When the
-   * tarball is missing it is written after the first initdb. Undefined: no cache.
+   * tarball is missing it is written after the first initdb. A second tarball there, with
+   * Doppel's tables made (`schemaTemplateFile`), is preferred when present. Undefined: no cache.
    */
   readonly templateDir?: string;
   readonly logger?: StoreLogger;
@@ -119,6 +120,14 @@ export class PgliteClient implements SqlClient {
   /** Runs the checkpointer's check now (tests): whether it checkpointed. */
   checkpointIfDue(): Promise<boolean | undefined> {
     return this.send({ op: 'checkpoint' }) as Promise<boolean | undefined>;
+  }
+
+  /**
+   * Writes the database as it is now to `file` (a gzipped tarball, replaced atomically), from which
+   * new databases start instead of running initdb: see `schemaTemplateFile`.
+   */
+  async saveAsTemplate(file: string): Promise<void> {
+    await this.send({ op: 'saveAsTemplate', file });
   }
 
   query<T extends SqlRow = SqlRow>(text: string, params: readonly unknown[] = [], options?: QueryOptions): Promise<T[]> {
