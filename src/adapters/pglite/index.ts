@@ -1,5 +1,5 @@
 export { PgliteClient, openPgliteClient } from './pglite-client.ts';
 export type { PgliteClientOptions } from './pglite-client.ts';
-export { pgliteTemplateFile, schemaTemplateFile } from './local-pglite.ts';
+export { pgliteTemplateFile, schemaTemplateFile } from './template-files.ts';
 export { DataDirInUseError, LOCK_FILE_NAME, acquireDirLock, isProcessAlive } from './lock.ts';
 export type { DirLock } from './lock.ts';

@@ -1,10 +1,10 @@
 import { mkdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
 import { SESSION_SETTINGS, type QueryOptions, type SqlClient, type SqlQueryable, type SqlRow, type StoreLogger } from '../sql/client.ts';
 import { StoreUnavailableError } from '../../services/persistence/errors.ts';
 import { BatchStatements } from './batch-statements.ts';
+import { pgliteTemplateFile, schemaTemplateFile } from './template-files.ts';
 import { unpackTemplate } from './template-unpack.ts';
 import { WalCheckpointer, type WalCheckpointerOptions } from './wal-checkpointer.ts';
 
@@ -113,35 +113,6 @@ async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** The installed PGlite version, or undefined when it cannot be read (then no template is used). */
-async function pgliteVersion(): Promise<string | undefined> {
-  try {
-    const main = createRequire(import.meta.url).resolve('@electric-sql/pglite');
-    const pkg: unknown = JSON.parse(await readFile(join(dirname(main), '..', 'package.json'), 'utf8'));
-    const version = typeof pkg === 'object' && pkg !== null ? (pkg as { version?: unknown }).version : undefined;
-    return typeof version === 'string' && /^[\w.+-]+$/.test(version) ? version : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Where the template of this PGlite version lives in `templateDir`: a database just initialised. */
-export async function pgliteTemplateFile(templateDir: string): Promise<string | undefined> {
-  const version = await pgliteVersion();
-  return version === undefined ? undefined : join(templateDir, `pglite-${version}-initdb.tar.gz`);
-}
-
-/**
- * Where the second template of this PGlite version lives: the first one with Doppel's tables in it
- * too (`npm install` writes it, scripts/make-pglite-template.mjs). A new database starts from this
- * one when it is there: its tables carry the mark of the statements that made them (see
- * `ensureSchema`), so the first start skips them, and runs them all should they have changed since.
- */
-export async function schemaTemplateFile(templateDir: string): Promise<string | undefined> {
-  const version = await pgliteVersion();
-  return version === undefined ? undefined : join(templateDir, `pglite-${version}-doppel.tar.gz`);
 }
 
 async function writeTemplate(db: PGlite, file: string): Promise<void> {
