@@ -79,8 +79,8 @@ export async function openStore(config: Config, logger: Logger, embedded?: Promi
  * Writes the template that new embedded databases start from: a database just initialised, with
  * Doppel's tables made as `config` makes them. `npm install` runs this
  * (scripts/make-pglite-template.mjs), so that a first start on a new directory does not spend
- * ~0.5 s creating them. Returns the file, or undefined when there is no template directory or the
- * PGlite version cannot be read.
+ * time creating them (~40 statements). Returns the file, or undefined when the PGlite version
+ * cannot be read.
  */
 export async function writeEmbeddedTemplate(config: Config, logger: Logger): Promise<string | undefined> {
   const templateDir = config.pgliteTemplateDir;

@@ -18,15 +18,15 @@ export function userChoseWasmCompilers(execArgv: readonly string[], nodeOptions:
  * Holds back the optimising compiler (TurboFan) for WebAssembly while the server starts. The
  * embedded database (PostgreSQL compiled to WASM) runs enough code while it opens that ~140 of
  * its functions crossed V8's budget and were recompiled by TurboFan during every start: about a
- * second of CPU on two cores, and 430 MB of the compiler's scratch memory allocated and freed
+ * second of a start on two cores, and 430 MB of the compiler's scratch memory allocated and freed
  * (with the allocator setting of `npm start`, scripts/server-env.json, each piece is mapped and
  * unmapped, which made that worse). A hundred times the budget leaves 0-3 functions compiled
  * during a start. Call the returned function once the server listens: it puts the default budget
  * back. A function keeps what is left of its raised budget until it runs out, then goes on with
- * the default, so code that runs hot under load still reaches TurboFan: after ~180 MB of its
- * code has run instead of ~1.8 MB, a few seconds of load at most for the hottest. V8's flags
- * belong to the whole process (both threads); the budget is given to each WASM module when it is
- * compiled. Does nothing when the process was started with a flag of its own for these compilers.
+ * the default, so code that runs hot under load still reaches TurboFan, after about a hundred
+ * times more of it has run (the write benchmark's rate was unchanged). V8's flags belong to the
+ * whole process (both threads); a function's budget is set when its module is loaded. Does
+ * nothing when the process was started with a flag of its own for these compilers.
  */
 export function deferWasmTierUp(execArgv: readonly string[], nodeOptions: string | undefined): () => void {
   if (userChoseWasmCompilers(execArgv, nodeOptions)) return () => undefined;

@@ -352,13 +352,13 @@ export class SqlSearchIndex implements SearchIndex {
     return { with: cte, where, ...(byValues === undefined ? {} : { byValues }) };
   }
 
-  /** Indexes every stored thing and policy once, when the index tables are new. */
   /** Whether the value table holds at least `rows` rows (reading no more than that many). */
   private async holdsValueRows(rows: number): Promise<boolean> {
     const [r] = await this.client.query(`SELECT count(*)::int AS n FROM (SELECT 1 FROM ${this.tables.value} LIMIT ${rows}) s`);
     return Number(r?.['n'] ?? 0) >= rows;
   }
 
+  /** Indexes every stored thing and policy once, when the index tables are new. */
   private async rebuildIfNeeded(): Promise<void> {
     const t = this.tables;
     // Built already (every start but the first): one statement, no lock.
