@@ -36,14 +36,19 @@ export function startScriptFlags(serverDir: string): string[] {
 }
 
 /**
- * Trees whose `npm start` runs JavaScript compiled into dist/ (scripts/start.mjs) are built first
- * and measured from dist/, as `npm start` runs them; older revisions run src/cli.ts through tsx.
+ * Builds dist/ of a tree whose `npm start` runs JavaScript compiled there (scripts/start.mjs), when
+ * it is out of date; false for older trees, which run src/cli.ts through tsx.
  */
-function serverEntry(serverDir: string): { args: string[]; typescript: boolean } {
-  if (!existsSync(join(serverDir, 'scripts', 'start.mjs'))) return { args: [join('src', 'cli.ts')], typescript: true };
+export function buildCompiledTree(serverDir: string): boolean {
+  if (!existsSync(join(serverDir, 'scripts', 'start.mjs'))) return false;
   const built = spawnSync(process.execPath, [join('scripts', 'start.mjs'), '--build-only'], { cwd: serverDir, stdio: ['ignore', 'inherit', 'inherit'] });
   if (built.status !== 0) throw new Error(`building ${serverDir} failed`);
-  return { args: [join('dist', 'cli.js')], typescript: false };
+  return true;
+}
+
+/** Compiled trees are measured from dist/, as `npm start` runs them. */
+function serverEntry(serverDir: string): { args: string[]; typescript: boolean } {
+  return buildCompiledTree(serverDir) ? { args: [join('dist', 'cli.js')], typescript: false } : { args: [join('src', 'cli.ts')], typescript: true };
 }
 
 /**

@@ -4,15 +4,15 @@
 // same is measured for another revision, the two alternating round by round, so that both see
 // the same machine.
 
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cleanEnv, freePort } from '../lib/children.ts';
+import { cleanEnv, freePort, readMemory } from '../lib/children.ts';
 import { onCleanup } from '../lib/cleanup.ts';
-import { serverEnvFromShell, startScriptFlags } from '../lib/doppel.ts';
+import { buildCompiledTree, serverEnvFromShell, startScriptFlags } from '../lib/doppel.ts';
 import { machine, median, printGoals, type Goal } from '../lib/report.ts';
 import { exportRevision, type ServerSource } from '../lib/snapshot.ts';
 import type { BenchOptions } from './options.ts';
@@ -31,10 +31,7 @@ interface Start {
 
 /** The command `npm start` runs in `dir`, built first where it runs dist/. */
 function startCommand(dir: string): string[] {
-  if (!existsSync(join(dir, 'scripts', 'start.mjs'))) return ['--import', 'tsx', join('src', 'cli.ts')];
-  const built = spawnSync(process.execPath, [join('scripts', 'start.mjs'), '--build-only'], { cwd: dir, stdio: ['ignore', 'inherit', 'inherit'] });
-  if (built.status !== 0) throw new Error(`building ${dir} failed`);
-  return [...startScriptFlags(dir), join('scripts', 'start.mjs')];
+  return buildCompiledTree(dir) ? [...startScriptFlags(dir), join('scripts', 'start.mjs')] : ['--import', 'tsx', join('src', 'cli.ts')];
 }
 
 function health(port: number): Promise<number> {
@@ -61,11 +58,6 @@ function serverPid(pid: number): number {
     }
   }
   return pid;
-}
-
-function rssMiB(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Math.round(Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN) / 102.4) / 10;
 }
 
 /** Starts the server in `dir` on `dataDir`, times it to its first healthy answer, stops it. */
@@ -96,7 +88,7 @@ async function timeStart(dir: string, command: readonly string[], dataDir: strin
     }
     const ms = Math.round(performance.now() - started);
     await new Promise((r) => setTimeout(r, SETTLE_MS));
-    return { ms, rssMiB: child.pid === undefined ? NaN : rssMiB(serverPid(child.pid)) };
+    return { ms, rssMiB: child.pid === undefined ? NaN : readMemory(serverPid(child.pid)).rssMiB };
   } finally {
     await stop();
   }
