@@ -46,9 +46,11 @@ function build() {
 /**
  * Settings of the C library's allocator (scripts/server-env.json), which it reads only when a
  * process starts. glibc keeps what V8's compiler threads free in per-thread arenas: compiling the
- * embedded database (WASM) left ~90 MiB resident that nothing used again. With allocations of 32
- * KiB and more mapped on their own (MALLOC_MMAP_THRESHOLD_), those go back to the system when
- * freed: an empty server on PGlite holds ~165 instead of ~245 MiB. On Linux the server therefore
+ * embedded database (WASM) left ~90 MiB resident that nothing used again. With allocations of 64
+ * KiB and more mapped on their own (MALLOC_MMAP_THRESHOLD_), the largest go back to the system
+ * when freed: an empty server on PGlite holds 168-185 instead of ~245 MiB. 32 KiB held ~25 MiB
+ * less but mapped each of V8's 32 KiB compiler segments on its own, ~0.4-0.5 s of every start
+ * (docs/benchmarks.md). On Linux the server therefore
  * runs as a child of this process with the settings, unless they are set already; this process
  * only relays signals and the exit code.
  */
