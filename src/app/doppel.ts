@@ -12,7 +12,7 @@ import { SearchService } from '../services/search/search-service.ts';
 import { SignalRouter } from '../services/signal-router.ts';
 import { ThingsService } from '../services/things/things-service.ts';
 import { StreamingMetrics } from '../transports/common/streaming.ts';
-import { buildHttpServer } from '../transports/http/http-server.ts';
+import { createHttpApp, mountHttpApi } from '../transports/http/http-server.ts';
 import { createSseEndpoint } from '../transports/sse/sse-endpoint.ts';
 import { createSseMessageStreams } from '../transports/sse/sse-messages.ts';
 import { attachWebSocketEndpoint } from '../transports/ws/ws-endpoint.ts';
@@ -40,7 +40,20 @@ export interface Doppel {
 
 export async function startDoppel(config: Config, logger: Logger, embedded?: Promise<SqlClient>): Promise<Doppel> {
   const started = Date.now();
-  const opened: OpenedStore = await openStore(config, logger, embedded);
+  const httpConfig = {
+    maxHeadersBytes: config.maxHeadersBytes,
+    maxBodyBytes: config.maxBodyBytes,
+    maxJsonDepth: config.maxJsonDepth,
+    maxTimeoutMs: config.maxTimeoutMs,
+    maxClaimTimeoutMs: config.maxClaimTimeoutMs,
+    defaultNamespace: config.defaultNamespace,
+    maxMessagePayloadBytes: config.maxMessagePayloadBytes,
+    liveTimeoutMs: config.liveTimeoutMs,
+  };
+  const storeOpening = openStore(config, logger, embedded);
+  // Made while the store opens; it listens only once everything is in place.
+  const app = createHttpApp({ logger, config: httpConfig });
+  const opened: OpenedStore = await storeOpening;
   const bus = new MemoryBus((err) => logger.error({ err }, 'bus subscriber failed'));
   const now = (): Date => new Date();
   const policies = new PoliciesService(
@@ -122,22 +135,13 @@ export async function startDoppel(config: Config, logger: Logger, embedded?: Pro
   if (!config.devMode && config.devopsPassword === 'foobar') {
     logger.warn('the devops user has the default password; set DOPPEL_DEVOPS_PASSWORD');
   }
-  const http = buildHttpServer({
+  const http = mountHttpApi(app, {
     router,
     authenticator,
     healthy: () => opened.store.ping().then(() => true, () => false),
     logger,
     uuid: randomUUID,
-    config: {
-      maxHeadersBytes: config.maxHeadersBytes,
-      maxBodyBytes: config.maxBodyBytes,
-      maxJsonDepth: config.maxJsonDepth,
-      maxTimeoutMs: config.maxTimeoutMs,
-      maxClaimTimeoutMs: config.maxClaimTimeoutMs,
-      defaultNamespace: config.defaultNamespace,
-      maxMessagePayloadBytes: config.maxMessagePayloadBytes,
-      liveTimeoutMs: config.liveTimeoutMs,
-    },
+    config: httpConfig,
     eventStreams: sse.handler,
   });
   const ws = attachWebSocketEndpoint(http.server, {

@@ -91,7 +91,12 @@ function preAuthValues(req: FastifyRequest, query: URLSearchParams): string[] {
   return values;
 }
 
-export function buildHttpServer(deps: HttpServerDeps): FastifyInstance {
+/**
+ * The HTTP server before it has routes: its body parsing and error answers. Fastify's first
+ * instance in a process costs ~50 ms (much of fastify loads then), so the server makes it while
+ * its store opens and adds the routes once the services exist.
+ */
+export function createHttpApp(deps: Pick<HttpServerDeps, 'logger' | 'config'>): FastifyInstance {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     // Per-request log lines would cost more than the requests themselves.
@@ -118,7 +123,11 @@ export function buildHttpServer(deps: HttpServerDeps): FastifyInstance {
     deps.logger.error({ err }, 'request failed');
     return sendError(reply, internalError(), correlationId);
   });
+  return app;
+}
 
+/** Adds Ditto's HTTP API (and `/health`) to an app of `createHttpApp`, answered through `deps`. */
+export function mountHttpApi(app: FastifyInstance, deps: HttpServerDeps): FastifyInstance {
   const handler = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     const { path, query: queryText } = splitUrl(req.raw.url ?? '/');
     if (path === '/health') {
