@@ -49,10 +49,10 @@ function build() {
  * embedded database (WASM) left ~90 MiB resident that nothing used again. With allocations of 64
  * KiB and more mapped on their own (MALLOC_MMAP_THRESHOLD_), the largest go back to the system
  * when freed: an empty server on PGlite holds 168-185 instead of ~245 MiB. 32 KiB held ~25 MiB
- * less but mapped each of V8's 32 KiB compiler segments on its own, ~0.4-0.5 s of every start
- * (docs/benchmarks.md). On Linux the server therefore
- * runs as a child of this process with the settings, unless they are set already; this process
- * only relays signals and the exit code.
+ * less, but mapped each of V8's 32 KiB compiler segments on its own: ~0.4-0.5 s more for every
+ * start on two cores (docs/benchmarks.md). On Linux the server therefore runs as a child of this
+ * process with the settings, unless they are set already; this process only relays signals and
+ * the exit code.
  */
 function startWithAllocatorSettings() {
   if (process.platform !== 'linux') return false;
