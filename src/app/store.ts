@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { openPgliteClient, schemaTemplateFile } from '../adapters/pglite/index.ts';
+import { makeSpare, openPgliteClient, schemaTemplateFile } from '../adapters/pglite/index.ts';
 import { describeUrl, openPostgresClient } from '../adapters/postgres/index.ts';
 import { EMBEDDED_NUMBER_STATISTICS, SqlSearchIndex, SqlStore, type SqlClient } from '../adapters/sql/index.ts';
 import { DittoError } from '../model/errors/index.ts';
@@ -79,8 +79,9 @@ export async function openStore(config: Config, logger: Logger, embedded?: Promi
  * Writes the template that new embedded databases start from: a database just initialised, with
  * Doppel's tables made as `config` makes them. `npm install` runs this
  * (scripts/make-pglite-template.mjs), so that a first start on a new directory does not spend
- * time creating them (~40 statements). Returns the file, or undefined when the PGlite version
- * cannot be read.
+ * time creating them (~40 statements), and unpacks a spare of it that the next start on a new
+ * directory takes instead of unpacking (spare-directory.ts). Returns the file, or undefined when
+ * the PGlite version cannot be read.
  */
 export async function writeEmbeddedTemplate(config: Config, logger: Logger): Promise<string | undefined> {
   const templateDir = config.pgliteTemplateDir;
@@ -94,5 +95,7 @@ export async function writeEmbeddedTemplate(config: Config, logger: Logger): Pro
   } finally {
     await opened.close();
   }
+  // The first start on a new data directory takes this instead of unpacking the template.
+  await makeSpare(file).catch((e: unknown) => logger.warn({ err: e, templateFile: file }, 'could not unpack a spare embedded database'));
   return file;
 }

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { copyFile, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { describe, it } from 'node:test';
-import { DataDirInUseError, LOCK_FILE_NAME, openPgliteClient, pgliteTemplateFile, schemaTemplateFile } from '../../src/adapters/pglite/index.ts';
+import { DataDirInUseError, LOCK_FILE_NAME, openPgliteClient, pgliteTemplateFile, schemaTemplateFile, spareDirectory } from '../../src/adapters/pglite/index.ts';
 import { EMBEDDED_NUMBER_STATISTICS, SqlSearchIndex, SqlStore } from '../../src/adapters/sql/index.ts';
 import { loadConfig } from '../../src/app/config.ts';
 import { createLogger } from '../../src/app/logger.ts';
@@ -183,7 +183,10 @@ void describe('PGlite data directory', () => {
     const quiet = createLogger('silent');
     const file = await writeEmbeddedTemplate(loadConfig({ DOPPEL_PGLITE_TEMPLATE_DIR: templateDir }), quiet);
     assert.equal(file, await schemaTemplateFile(templateDir));
+    assert.ok(file !== undefined);
+    assert.ok((await stat(join(spareDirectory(file), 'PG_VERSION'))).isFile(), 'a spare of it is unpacked too');
     const client = new CountingSqlClient(await openPgliteClient({ dataDir: await tempDir(), templateDir }));
+    await assert.rejects(stat(spareDirectory(file)), { code: 'ENOENT' }, 'the new directory took the spare');
     const store = await SqlStore.open(client);
     try {
       assert.deepEqual([client.transactions, client.statements], [0, 1]);

@@ -4,6 +4,7 @@ import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
 import { SESSION_SETTINGS, type QueryOptions, type SqlClient, type SqlQueryable, type SqlRow, type StoreLogger } from '../sql/client.ts';
 import { StoreUnavailableError } from '../../services/persistence/errors.ts';
 import { BatchStatements } from './batch-statements.ts';
+import { takeSpare } from './spare-directory.ts';
 import { pgliteTemplateFile, schemaTemplateFile } from './template-files.ts';
 import { unpackTemplate } from './template-unpack.ts';
 import { WalCheckpointer, type WalCheckpointerOptions } from './wal-checkpointer.ts';
@@ -191,9 +192,10 @@ export async function openLocalPglite(options: LocalPgliteOptions): Promise<Loca
   const fresh = pgdata === undefined || !(await exists(join(pgdata, 'PG_VERSION')));
   const templateFile = withSchema !== undefined && fresh && (await exists(withSchema)) ? withSchema : initdbTemplate;
   const haveTemplate = fresh && templateFile !== undefined && (await exists(templateFile));
-  // A directory gets the template unpacked on disk, then opened as an existing database; only an
-  // in-memory database has PGlite unpack it (which costs the process ~100 MiB it keeps).
-  const unpacked = haveTemplate && pgdata !== undefined && (await unpackInto(templateFile, pgdata, logger));
+  // A directory gets the template unpacked on disk (or takes the spare unpacked in advance, see
+  // spare-directory.ts), then opened as an existing database; only an in-memory database has
+  // PGlite unpack it (which costs the process ~100 MiB it keeps).
+  const unpacked = haveTemplate && pgdata !== undefined && ((await takeSpare(templateFile, pgdata)) || (await unpackInto(templateFile, pgdata, logger)));
   const template = haveTemplate && pgdata === undefined ? await readFile(templateFile) : undefined;
   const created = await createPglite(pgdata, template, logger, sharedBuffers);
   const { db } = created;
