@@ -19,7 +19,7 @@ export const SETTINGS = {
   port: { kind: 'int', env: 'PORT', flag: '--port', default: 8080, min: 0, doc: 'HTTP port (0 picks a free one).' },
   host: { kind: 'string', env: 'DOPPEL_HOST', flag: '--host', default: '0.0.0.0', doc: 'Address to listen on.' },
   dataDir: { kind: 'string', env: 'DOPPEL_DATA_DIR', flag: '--data-dir', default: './data', doc: 'Directory of the embedded PGlite store.' },
-  pgliteTemplateDir: { kind: 'string', env: 'DOPPEL_PGLITE_TEMPLATE_DIR', flag: '--pglite-template-dir', default: 'node_modules/.cache/doppel', doc: 'Cache of a freshly initialised embedded database, and of one with Doppel\'s tables in it (npm install makes both); new stores start from them.' },
+  pgliteTemplateDir: { kind: 'string', env: 'DOPPEL_PGLITE_TEMPLATE_DIR', flag: '--pglite-template-dir', default: 'node_modules/.cache/doppel', doc: 'Cache of a freshly initialised embedded database, and of one with Doppel\'s tables in it (npm install makes both, and one unpacked copy of the latter that the first new store takes); new stores start from them.' },
   pgliteSharedBuffers: { kind: 'string', env: 'DOPPEL_PGLITE_SHARED_BUFFERS', flag: '--pglite-shared-buffers', default: '16MB', doc: "The embedded store's shared_buffers (PGlite's own default is 128MB, memory the process keeps; 32MB writes ~15 % faster for ~16 MB more)." },
   postgresUrl: { kind: 'optional-string', env: 'DOPPEL_POSTGRES_URL', flag: '--postgres-url', default: undefined, doc: 'PostgreSQL URL; when set, it is used instead of the embedded store.' },
   postgresSchema: { kind: 'string', env: 'DOPPEL_POSTGRES_SCHEMA', flag: '--postgres-schema', default: 'public', doc: 'PostgreSQL schema holding Doppel\'s tables.' },
