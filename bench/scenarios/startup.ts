@@ -4,11 +4,13 @@
 // start after `npm install` finds; the spare is made untimed before it, where the revision has
 // spares) and again on the first directory (an existing, empty store). With --against REV, the
 // same is measured for another revision, the two alternating round by round, so that both see
-// the same machine. The spare in node_modules/.cache is made again at the end.
+// the same machine. Each revision starts from templates its own install step makes (untimed, in
+// a directory of the run's), so that a change to the templates is measured too, and the ones in
+// node_modules/.cache are left alone.
 
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,12 +65,12 @@ function serverPid(pid: number): number {
 }
 
 /** Starts the server in `dir` on `dataDir`, times it to its first healthy answer, stops it. */
-async function timeStart(dir: string, command: readonly string[], dataDir: string): Promise<Start> {
+async function timeStart(dir: string, command: readonly string[], templateDir: string, dataDir: string): Promise<Start> {
   const port = await freePort();
   const started = performance.now();
   const child = spawn(process.execPath, command, {
     cwd: dir,
-    env: { ...cleanEnv(), DOPPEL_HOST: '127.0.0.1', DOPPEL_LOG_LEVEL: 'warn', ...serverEnvFromShell(), DOPPEL_DATA_DIR: dataDir, PORT: String(port) },
+    env: { ...cleanEnv(), DOPPEL_HOST: '127.0.0.1', DOPPEL_LOG_LEVEL: 'warn', ...serverEnvFromShell(), DOPPEL_PGLITE_TEMPLATE_DIR: templateDir, DOPPEL_DATA_DIR: dataDir, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -100,6 +102,8 @@ interface Target {
   readonly label: string;
   readonly source: ServerSource;
   readonly command: readonly string[];
+  /** The templates of new embedded databases, as the revision's `npm install` makes them. */
+  readonly templateDir: string;
   readonly fresh: Start[];
   readonly spare: Start[];
   readonly existing: Start[];
@@ -107,17 +111,28 @@ interface Target {
 
 const SPARE_MODULE = join('src', 'adapters', 'pglite', 'spare-directory.ts');
 
+/** Makes the templates in `templateDir` with the install step of the tree in `dir`. */
+async function makeTemplates(dir: string, templateDir: string): Promise<void> {
+  const r = spawnSync(process.execPath, [join('scripts', 'make-pglite-template.mjs')], {
+    cwd: dir,
+    env: { ...cleanEnv(), DOPPEL_PGLITE_TEMPLATE_DIR: templateDir },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const made = r.status === 0 ? await readdir(templateDir).catch(() => []) : [];
+  if (!made.some((f) => f.endsWith('.tar.gz'))) throw new Error(`the install step of ${dir} made no template in ${templateDir}`);
+}
+
 /**
- * Makes (`make`) or removes the spare database directory of the tree in `dir`, with that tree's
- * own code; false where the revision has no spares.
+ * Makes (`make`) or removes the spare database directory in `templateDir`, with the code of the
+ * tree in `dir`; false where the revision has no spares.
  */
-function spare(dir: string, make: boolean): boolean {
+function spare(dir: string, templateDir: string, make: boolean): boolean {
   if (!existsSync(join(dir, SPARE_MODULE))) return false;
   const code = `
     import { rm } from 'node:fs/promises';
     import { makeSpare, spareDirectory } from './src/adapters/pglite/spare-directory.ts';
     import { schemaTemplateFile } from './src/adapters/pglite/template-files.ts';
-    const file = await schemaTemplateFile('node_modules/.cache/doppel');
+    const file = await schemaTemplateFile(${JSON.stringify(templateDir)});
     if (file === undefined) process.exit(3);
     if (${make}) await makeSpare(file); else await rm(spareDirectory(file), { recursive: true, force: true });
   `;
@@ -137,27 +152,25 @@ export async function startupScenario(o: BenchOptions): Promise<object> {
   const started = machine();
   const sources = [{ label: 'measured', source: o.server }];
   if (o.against !== undefined) sources.push({ label: 'against', source: await exportRevision(o.server.dir, o.against) });
-  const targets: Target[] = sources.map(({ label, source }) => ({ label, source, command: startCommand(source.dir), fresh: [], spare: [], existing: [] }));
   const base = await mkdtemp(join(tmpdir(), 'doppel-bench-startup-'));
   onCleanup(`start-up data ${base}`, () => rm(base, { recursive: true, force: true }));
-  // The trees share node_modules (snapshot.ts): one spare for all, made again at the end.
-  const spares = spare(o.server.dir, false);
-  const restoreSpare = onCleanup('the spare database directory, made again', () => {
-    if (spares) spare(o.server.dir, true);
-  });
+  const targets: Target[] = sources.map(({ label, source }) => ({ label, source, command: startCommand(source.dir), templateDir: join(base, `templates-${label}`), fresh: [], spare: [], existing: [] }));
+  for (const t of targets) {
+    await makeTemplates(t.source.dir, t.templateDir);
+    spare(t.source.dir, t.templateDir, false); // made again before the start that is to find one
+  }
   console.log(`start-up on PGlite: ${o.rounds} rounds${targets.length > 1 ? ', the revisions alternating' : ''}`);
   for (let round = 0; round < o.rounds; round++) {
     for (const t of targets) {
       const dataDir = join(base, `${t.source.revision}-${round}`);
-      t.fresh.push(await timeStart(t.source.dir, t.command, dataDir));
-      if (spare(t.source.dir, true)) t.spare.push(await timeStart(t.source.dir, t.command, `${dataDir}-spare`));
-      spare(t.source.dir, false); // the next revision's new directory finds none either
-      t.existing.push(await timeStart(t.source.dir, t.command, dataDir));
+      t.fresh.push(await timeStart(t.source.dir, t.command, t.templateDir, dataDir));
+      if (spare(t.source.dir, t.templateDir, true)) t.spare.push(await timeStart(t.source.dir, t.command, t.templateDir, `${dataDir}-spare`));
+      spare(t.source.dir, t.templateDir, false); // taken, unless the start failed to
+      t.existing.push(await timeStart(t.source.dir, t.command, t.templateDir, dataDir));
       await rm(dataDir, { recursive: true, force: true });
       await rm(`${dataDir}-spare`, { recursive: true, force: true });
     }
   }
-  await restoreSpare();
   const goals: Goal[] = [];
   for (const t of targets) {
     console.log(`  ${t.source.revision} (${t.label}): node ${t.command.join(' ')}`);
