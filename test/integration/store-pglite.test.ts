@@ -196,6 +196,7 @@ void describe('PGlite data directory', () => {
       const id = freshId();
       assert.deepEqual(await store.commit([[write(entityAt('thing', id, 1, { attributes: { a: 1 } }), 0)]]), [{ ok: true }]);
       assert.equal((await store.load('thing', id))?.revision, 1);
+      assert.deepEqual(await client.query('SELECT datname FROM pg_database'), [{ datname: 'postgres' }], 'the template keeps only the database Doppel uses');
     } finally {
       await store.close();
     }
