@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { makeSpare, openPgliteClient, schemaTemplateFile } from '../adapters/pglite/index.ts';
+import { keepAsSpare, openPgliteClient, packDirectory, schemaTemplateFile } from '../adapters/pglite/index.ts';
 import { describeUrl, openPostgresClient } from '../adapters/postgres/index.ts';
 import { EMBEDDED_NUMBER_STATISTICS, SqlSearchIndex, SqlStore, type SqlClient } from '../adapters/sql/index.ts';
 import { DittoError } from '../model/errors/index.ts';
@@ -79,7 +80,8 @@ export async function openStore(config: Config, logger: Logger, embedded?: Promi
  * Writes the template that new embedded databases start from: a database just initialised, with
  * Doppel's tables made as `config` makes them. `npm install` runs this
  * (scripts/make-pglite-template.mjs), so that a first start on a new directory does not spend
- * time creating them (~40 statements), and unpacks a spare of it that the next start on a new
+ * time creating them (~40 statements). The database is made on disk and closed, then packed
+ * (template-pack.ts), and its directory is kept as the spare that the next start on a new
  * directory takes instead of unpacking (spare-directory.ts). Returns the file, or undefined when
  * the PGlite version cannot be read.
  */
@@ -88,14 +90,24 @@ export async function writeEmbeddedTemplate(config: Config, logger: Logger): Pro
   const file = await schemaTemplateFile(templateDir);
   if (file === undefined) return undefined;
   await rm(file, { force: true }); // made from the plain template, not from an older one of these
-  const client = await openPgliteClient({ templateDir, logger, sharedBuffers: config.pgliteSharedBuffers });
-  const opened = await openStore({ ...config, postgresUrl: undefined, dataDir: 'memory://' }, logger, Promise.resolve(client));
+  // Made in a directory next to the template, so that it can become the spare by a rename.
+  const work = `${file}.${process.pid}.making`;
+  await rm(work, { recursive: true, force: true });
   try {
-    await client.saveAsTemplate(file);
+    const client = await openPgliteClient({ dataDir: work, templateDir, logger, sharedBuffers: config.pgliteSharedBuffers });
+    const opened = await openStore({ ...config, postgresUrl: undefined, dataDir: work }, logger, Promise.resolve(client));
+    try {
+      await client.prepareAsTemplate();
+    } finally {
+      await opened.close();
+    }
+    // Closed, so its control file says it was shut down: a database started from it skips crash recovery.
+    const pgdata = join(work, 'pgdata');
+    await packDirectory(pgdata, file);
+    // The first start on a new data directory takes this instead of unpacking the template.
+    await keepAsSpare(file, pgdata).catch((e: unknown) => logger.warn({ err: e, templateFile: file }, 'could not keep a spare embedded database'));
   } finally {
-    await opened.close();
+    await rm(work, { recursive: true, force: true });
   }
-  // The first start on a new data directory takes this instead of unpacking the template.
-  await makeSpare(file).catch((e: unknown) => logger.warn({ err: e, templateFile: file }, 'could not unpack a spare embedded database'));
   return file;
 }

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFile, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { DataDirInUseError, LOCK_FILE_NAME, openPgliteClient, pgliteTemplateFile, schemaTemplateFile, spareDirectory } from '../../src/adapters/pglite/index.ts';
+import { unpackTemplate } from '../../src/adapters/pglite/template-unpack.ts';
 import { EMBEDDED_NUMBER_STATISTICS, SqlSearchIndex, SqlStore } from '../../src/adapters/sql/index.ts';
 import { loadConfig } from '../../src/app/config.ts';
 import { createLogger } from '../../src/app/logger.ts';
@@ -184,7 +185,13 @@ void describe('PGlite data directory', () => {
     const file = await writeEmbeddedTemplate(loadConfig({ DOPPEL_PGLITE_TEMPLATE_DIR: templateDir }), quiet);
     assert.equal(file, await schemaTemplateFile(templateDir));
     assert.ok(file !== undefined);
-    assert.ok((await stat(join(spareDirectory(file), 'PG_VERSION'))).isFile(), 'a spare of it is unpacked too');
+    assert.ok((await stat(join(spareDirectory(file), 'PG_VERSION'))).isFile(), 'the directory it was packed from is kept as the spare');
+    // The control file's state (a 32-bit word after the system identifier and two version words):
+    // 1 is "shut down", so a database started from the template has no crash recovery to run.
+    const unpacked = join(await tempDir(), 'unpacked');
+    unpackTemplate(file, unpacked);
+    for (const dir of [unpacked, spareDirectory(file)]) assert.equal((await readFile(join(dir, 'global', 'pg_control'))).readUInt32LE(16), 1, dir);
+    assert.deepEqual((await readdir(join(unpacked, 'pg_wal'))).filter((f) => /^[0-9A-F]{24}$/.test(f)).length, 1, 'one WAL segment');
     const client = new CountingSqlClient(await openPgliteClient({ dataDir: await tempDir(), templateDir }));
     await assert.rejects(stat(spareDirectory(file)), { code: 'ENOENT' }, 'the new directory took the spare');
     const store = await SqlStore.open(client);

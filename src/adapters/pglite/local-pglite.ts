@@ -62,15 +62,19 @@ export class LocalPglite implements SqlClient {
   }
 
   /**
-   * Writes the database as it is now to `file`, checkpointed first: a template for new ones. The
-   * two template databases are dropped from this instance first (see TEMPLATE_ONLY_DATABASE).
+   * Readies this database to be closed and packed as a template for new ones (store.ts,
+   * `writeEmbeddedTemplate`): drops the two template databases (see TEMPLATE_ONLY_DATABASE), and
+   * moves on to a new WAL segment with recycling off, so that the old segment, which holds all of
+   * initdb's WAL, is removed at the checkpoint: the closed database's WAL is then zeros but for
+   * its last checkpoints.
    */
-  async saveAsTemplate(file: string): Promise<void> {
+  async prepareAsTemplate(): Promise<void> {
     this.assertOpen();
     // One at a time: DROP DATABASE refuses to run in the implicit transaction of several.
     for (const statement of TEMPLATE_ONLY_DATABASE) await this.db.exec(statement);
+    await this.db.exec('SET wal_recycle = off');
+    await this.db.query('SELECT pg_switch_wal()');
     await this.db.exec('CHECKPOINT');
-    await writeTemplate(this.db, file);
   }
 
   /** Runs the checkpointer's check now (tests): whether it checkpointed; undefined without a checkpointer. */
@@ -156,7 +160,7 @@ async function unpackInto(templateFile: string, pgdata: string, logger: StoreLog
   try {
     await rm(temp, { recursive: true, force: true });
     await rm(pgdata, { recursive: true, force: true });
-    await unpackTemplate(templateFile, temp);
+    unpackTemplate(templateFile, temp);
     await rename(temp, pgdata);
     return true;
   } catch (e) {

@@ -123,11 +123,12 @@ export class PgliteClient implements SqlClient {
   }
 
   /**
-   * Writes the database as it is now to `file` (a gzipped tarball, replaced atomically), from which
-   * new databases start instead of running initdb: see `schemaTemplateFile`.
+   * Readies the database to be closed and then packed as the template that new databases start
+   * from instead of running initdb (see `schemaTemplateFile` and `writeEmbeddedTemplate`): it keeps
+   * only the database Doppel uses, and the WAL of its last checkpoints.
    */
-  async saveAsTemplate(file: string): Promise<void> {
-    await this.send({ op: 'saveAsTemplate', file });
+  async prepareAsTemplate(): Promise<void> {
+    await this.send({ op: 'prepareAsTemplate' });
   }
 
   query<T extends SqlRow = SqlRow>(text: string, params: readonly unknown[] = [], options?: QueryOptions): Promise<T[]> {

@@ -54,8 +54,8 @@ async function run(db: LocalPglite, req: Request): Promise<unknown> {
     }
     case 'checkpoint':
       return db.checkpointIfDue();
-    case 'saveAsTemplate':
-      return db.saveAsTemplate(req.file);
+    case 'prepareAsTemplate':
+      return db.prepareAsTemplate();
     case 'close':
       await db.close();
       setImmediate(() => port.close());

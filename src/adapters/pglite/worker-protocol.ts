@@ -18,8 +18,8 @@ export type Request =
   | { readonly op: 'begin'; readonly id: number }
   | { readonly op: 'end'; readonly id: number; readonly tx: number; readonly commit: boolean }
   | { readonly op: 'checkpoint'; readonly id: number }
-  /** Writes the database, as it is now, to `file` as a template for new ones (see `saveAsTemplate`). */
-  | { readonly op: 'saveAsTemplate'; readonly id: number; readonly file: string }
+  /** Readies the database to be closed and packed as a template (see `prepareAsTemplate`). */
+  | { readonly op: 'prepareAsTemplate'; readonly id: number }
   | { readonly op: 'close'; readonly id: number };
 
 export type Reply =
