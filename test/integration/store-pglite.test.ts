@@ -189,7 +189,7 @@ void describe('PGlite data directory', () => {
     // The control file's state (a 32-bit word after the system identifier and two version words):
     // 1 is "shut down", so a database started from the template has no crash recovery to run.
     const unpacked = join(await tempDir(), 'unpacked');
-    unpackTemplate(file, unpacked);
+    await unpackTemplate(file, unpacked);
     for (const dir of [unpacked, spareDirectory(file)]) assert.equal((await readFile(join(dir, 'global', 'pg_control'))).readUInt32LE(16), 1, dir);
     assert.deepEqual((await readdir(join(unpacked, 'pg_wal'))).filter((f) => /^[0-9A-F]{24}$/.test(f)).length, 1, 'one WAL segment');
     const client = new CountingSqlClient(await openPgliteClient({ dataDir: await tempDir(), templateDir }));

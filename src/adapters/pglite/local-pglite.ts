@@ -160,7 +160,7 @@ async function unpackInto(templateFile: string, pgdata: string, logger: StoreLog
   try {
     await rm(temp, { recursive: true, force: true });
     await rm(pgdata, { recursive: true, force: true });
-    unpackTemplate(templateFile, temp);
+    await unpackTemplate(templateFile, temp);
     await rename(temp, pgdata);
     return true;
   } catch (e) {

@@ -4,8 +4,8 @@ import { unpackTemplate } from './template-unpack.ts';
 
 // A database directory ready in advance (`npm install` keeps the one it packed the template with
 // Doppel's tables from; `makeSpare` unpacks one), which the next start on a new data directory takes by renaming
-// it into place instead of unpacking the template (408 files and ~9 MB to write, 0.1-0.7 s on the
-// development machine depending on what else runs). It is taken once; the new directories
+// it into place instead of unpacking the template (408 files to create: 0.1-0.5 s on the
+// development machine, depending on the minute). It is taken once; the new directories
 // after it unpack the template as before. A data directory on another file system cannot take it
 // (the rename fails) and unpacks the template too.
 
@@ -27,7 +27,7 @@ export async function makeSpare(templateFile: string): Promise<string> {
   const temp = `${spareDirectory(templateFile)}.${process.pid}.tmp`;
   try {
     await rm(temp, { recursive: true, force: true });
-    unpackTemplate(templateFile, temp);
+    await unpackTemplate(templateFile, temp);
     return await keepAsSpare(templateFile, temp);
   } catch (e) {
     await rm(temp, { recursive: true, force: true }).catch(() => undefined);

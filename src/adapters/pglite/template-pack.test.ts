@@ -10,16 +10,16 @@ import { tempDirs } from '../../../test/support/temp-dirs.ts';
 const tempDir = tempDirs('doppel-pack-');
 
 void describe('packDirectory', () => {
-  void it('packs what unpackTemplate unpacks as it was, leaving blocks of zeros as holes', async () => {
+  void it('packs what unpackTemplate unpacks as it was', async () => {
     const work = await tempDir();
     const source = join(work, 'source');
     const deep = `${'d'.repeat(60)}/${'e'.repeat(60)}`; // with the file's name, over 100 bytes: a ustar prefix
     await mkdir(join(source, deep), { recursive: true });
     await mkdir(join(source, 'empty-dir'));
-    const sparse = Buffer.alloc(3 * 1024 * 1024);
-    sparse.write('start', 0);
-    sparse.write('end', sparse.length - 3);
-    await writeFile(join(source, 'sparse'), sparse);
+    const big = Buffer.alloc(3 * 1024 * 1024);
+    big.write('start', 0);
+    big.write('end', big.length - 3);
+    await writeFile(join(source, 'big'), big);
     await writeFile(join(source, 'zeros'), Buffer.alloc(10_000));
     await writeFile(join(source, 'empty'), '');
     await writeFile(join(source, deep, 'f'.repeat(30)), 'x'.repeat(70_001));
@@ -28,15 +28,12 @@ void describe('packDirectory', () => {
     assert.deepEqual((await readdir(work)).sort(), ['out.tar.gz', 'source'], 'no temporary file is left');
 
     const out = join(work, 'out');
-    unpackTemplate(file, out);
-    assert.deepEqual(await readFile(join(out, 'sparse')), sparse);
+    await unpackTemplate(file, out);
+    assert.deepEqual(await readFile(join(out, 'big')), big);
     assert.deepEqual(await readFile(join(out, 'zeros')), Buffer.alloc(10_000));
     assert.equal((await readFile(join(out, 'empty'))).length, 0);
     assert.equal(await readFile(join(out, deep, 'f'.repeat(30)), 'utf8'), 'x'.repeat(70_001));
     assert.ok((await stat(join(out, 'empty-dir'))).isDirectory());
-    const written = await stat(join(out, 'sparse'));
-    assert.equal(written.size, sparse.length);
-    assert.ok(written.blocks * 512 < 64 * 1024, `only the blocks with data are written: ${written.blocks} blocks of 512`);
   });
 
   void it('writes headers the reader takes back, and refuses names ustar cannot hold', () => {

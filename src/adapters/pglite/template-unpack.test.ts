@@ -51,7 +51,7 @@ void describe('unpackTemplate', () => {
     const file = join(work, 'template.tar.gz');
     await writeFile(file, new Uint8Array(await dump.arrayBuffer()));
     const pgdata = join(work, 'pgdata');
-    unpackTemplate(file, pgdata);
+    await unpackTemplate(file, pgdata);
     assert.ok((await stat(join(pgdata, 'PG_VERSION'))).isFile());
     const db = await PGlite.create({ dataDir: pgdata });
     try {
@@ -66,7 +66,7 @@ void describe('unpackTemplate', () => {
     const big = 'x'.repeat(70_000);
     const file = await archive(work, [entry('/a', undefined), entry('/a/b', undefined), entry('c.txt', big, '0', { prefix: 'a/b' }), entry('/empty', ''), entry('/d/e/f', 'no directory entries before it')]);
     const out = join(work, 'out');
-    unpackTemplate(file, out);
+    await unpackTemplate(file, out);
     assert.equal(await readFile(join(out, 'a', 'b', 'c.txt'), 'utf8'), big);
     assert.equal(await readFile(join(out, 'empty'), 'utf8'), '');
     assert.equal(await readFile(join(out, 'd', 'e', 'f'), 'utf8'), 'no directory entries before it');
@@ -84,7 +84,7 @@ void describe('unpackTemplate', () => {
       const work = await tempDir();
       const out = join(work, 'out');
       const file = await archive(work, parts, end);
-      assert.throws(() => unpackTemplate(file, out), TemplateFormatError, what);
+      await assert.rejects(unpackTemplate(file, out), TemplateFormatError, what);
       assert.deepEqual((await readdir(work)).sort(), ['out', 'template.tar.gz'], `${what}: nothing next to the directory`);
     }
   });

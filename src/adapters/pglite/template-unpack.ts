@@ -1,10 +1,11 @@
-import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, relative, resolve, sep } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { createGunzip } from 'node:zlib';
 
 // Unpacks the template of a new embedded database (a gzipped tar, see template-pack.ts) into a
-// data directory. PGlite can unpack it itself (`loadDataDir`), but it does so inside the
-// process's memory: the whole tarball, unpacked, in JavaScript buffers and in the WASM file
+// data directory, as a stream. PGlite can unpack it itself (`loadDataDir`), but it does so inside
+// the process's memory: the whole tarball, unpacked, in JavaScript buffers and in the WASM file
 // system on its way to the disk, and the process keeps most of that memory for good (~100 MiB on
 // a first start). Unpacked here, PGlite then opens an existing directory.
 //
@@ -13,13 +14,12 @@ import { gunzipSync } from 'node:zlib';
 // damaged or foreign file never writes outside it; the caller then falls back to PGlite's own way.
 
 const BLOCK = 512;
-/**
- * Bounds what a damaged file can make us unpack and write: the template unpacks to ~25 MB, its
- * largest file (the WAL segment) 16 MiB.
- */
-const MAX_FILE_BYTES = 64 * 1024 * 1024;
-const MAX_TOTAL_BYTES = 128 * 1024 * 1024;
+/** Bounds what a damaged header can make us write: the template holds ~25 MB, its largest file 16 MiB. */
+const MAX_FILE_BYTES = 256 * 1024 * 1024;
+const MAX_TOTAL_BYTES = 1024 * 1024 * 1024;
 const MAX_ENTRIES = 100_000;
+/** Unpacked bytes per chunk: fewer, larger writes than zlib's default 16 KiB. */
+const GUNZIP_CHUNK = 1024 * 1024;
 
 export class TemplateFormatError extends Error {
   override readonly name = 'TemplateFormatError';
@@ -72,74 +72,87 @@ export function targetPath(dir: string, path: string): string {
 }
 
 /**
- * Unpacks the gzipped tar `file` into `dir` (created, owner-only, when missing), synchronously:
- * the server runs this in the embedded database's thread, which has nothing else to do then, and
- * its main thread is loading modules meanwhile, through the same libuv thread pool that an
- * asynchronous gunzip and asynchronous writes would queue on. Runs of zeros (4 KiB blocks) are not
- * written but left as holes, which read back as zeros: most of a new database's 16 MiB WAL
- * segment, and pages not yet used. Throws TemplateFormatError for anything but directories and
- * regular files inside `dir`, and the file system's or zlib's error otherwise; what was written
- * by then is left for the caller to remove.
+ * Unpacks the gzipped tar `file` into `dir` (created, owner-only, when missing). The files are
+ * written with synchronous calls: the server runs this in the embedded database's thread, which
+ * has nothing else to do then, and for a template of ~1,000 files a round trip through libuv's
+ * thread pool per call, in 16 KiB pieces, took 1.15 s instead of 0.68 s. Rejects with
+ * TemplateFormatError for anything but directories and regular files inside `dir`, and with the
+ * file system's or zlib's error otherwise; what was written by then is left for the caller to
+ * remove.
  */
-export function unpackTemplate(file: string, dir: string): void {
-  // The whole archive unpacked in memory (the template: ~25 MB, for a moment), bounded.
-  const tar = gunzipSync(readFileSync(file), { maxOutputLength: MAX_TOTAL_BYTES + MAX_ENTRIES * 2 * BLOCK });
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  /** Directories known to exist (most files share one: a call per file would cost a system call each). */
-  const made = new Set<string>([resolve(dir)]);
+export async function unpackTemplate(file: string, dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  let pending: Buffer = Buffer.alloc(0);
+  let header: Header | undefined;
+  let out: number | undefined;
+  let remaining = 0;
+  let padding = 0;
   let entries = 0;
   let total = 0;
-  for (let at = 0; ; ) {
-    if (tar.length - at < BLOCK) throw new TemplateFormatError('tar archive: ends before its end marker');
-    const header = parseHeader(tar.subarray(at, at + BLOCK));
-    at += BLOCK;
-    if (header === undefined) return;
-    if (++entries > MAX_ENTRIES || (total += header.size) > MAX_TOTAL_BYTES) throw new TemplateFormatError('tar archive: too many entries or bytes for a template');
-    const target = targetPath(dir, header.path);
-    if (header.type === 'directory') {
-      mkdirSync(target, { recursive: true, mode: header.mode | 0o700 });
-      made.add(target);
-      continue;
+  let ended = false;
+  /** Directories known to exist (most files share one: a call per file would cost a system call each). */
+  const made = new Set<string>([resolve(dir)]);
+  // The compressed file is small (~1 MB); what it unpacks to is streamed to the disk.
+  const gunzip = createGunzip({ chunkSize: GUNZIP_CHUNK });
+  gunzip.end(await readFile(file));
+  try {
+    for await (const chunk of gunzip) {
+      if (ended) continue; // the zero blocks after the end marker
+      pending = pending.length === 0 ? (chunk as Buffer) : Buffer.concat([pending, chunk as Buffer]);
+      let at = 0;
+      for (;;) {
+        if (header !== undefined && remaining > 0) {
+          const take = Math.min(remaining, pending.length - at);
+          if (take === 0) break;
+          if (out !== undefined) writeAll(out, pending.subarray(at, at + take));
+          at += take;
+          remaining -= take;
+          if (remaining > 0) break;
+        }
+        if (header !== undefined) {
+          if (out !== undefined) closeSync(out);
+          out = undefined;
+          header = undefined;
+        }
+        if (padding > 0) {
+          const skip = Math.min(padding, pending.length - at);
+          at += skip;
+          padding -= skip;
+          if (padding > 0) break;
+        }
+        if (pending.length - at < BLOCK) break;
+        const next = parseHeader(pending.subarray(at, at + BLOCK));
+        at += BLOCK;
+        if (next === undefined) {
+          ended = true;
+          break;
+        }
+        if (++entries > MAX_ENTRIES || (total += next.size) > MAX_TOTAL_BYTES) throw new TemplateFormatError('tar archive: too many entries or bytes for a template');
+        const target = targetPath(dir, next.path);
+        if (next.type === 'directory') {
+          mkdirSync(target, { recursive: true, mode: next.mode | 0o700 });
+          made.add(target);
+          continue;
+        }
+        const parent = dirname(target);
+        if (!made.has(parent)) {
+          mkdirSync(parent, { recursive: true, mode: 0o700 });
+          made.add(parent);
+        }
+        out = openSync(target, 'wx', next.mode | 0o600);
+        header = next;
+        remaining = next.size;
+        padding = (BLOCK - (next.size % BLOCK)) % BLOCK;
+      }
+      pending = pending.subarray(at);
     }
-    if (tar.length - at < header.size) throw new TemplateFormatError('tar archive: ends before its end marker');
-    const parent = dirname(target);
-    if (!made.has(parent)) {
-      mkdirSync(parent, { recursive: true, mode: 0o700 });
-      made.add(parent);
-    }
-    const out = openSync(target, 'wx', header.mode | 0o600);
-    try {
-      writeSparse(out, tar.subarray(at, at + header.size));
-    } finally {
-      closeSync(out);
-    }
-    at += header.size + ((BLOCK - (header.size % BLOCK)) % BLOCK);
+  } finally {
+    if (out !== undefined) closeSync(out);
   }
+  if (!ended || header !== undefined) throw new TemplateFormatError('tar archive: ends before its end marker');
 }
 
-const PAGE = 4096;
-const ZEROS = Buffer.alloc(PAGE);
-
-/**
- * Writes `data` to the new file `out`, skipping every 4 KiB block of zeros: the blocks between
- * them are written in one call each, and a file ending in zeros is extended to its length.
- */
-function writeSparse(out: number, data: Buffer): void {
-  let run = -1; // where the blocks not yet written start, or -1
-  for (let block = 0; block < data.length; block += PAGE) {
-    const end = Math.min(block + PAGE, data.length);
-    const zero = data.subarray(block, end).equals(ZEROS.subarray(0, end - block));
-    if (!zero && run < 0) run = block;
-    if (zero && run >= 0) {
-      writeAll(out, data.subarray(run, block), run);
-      run = -1;
-    }
-  }
-  if (run >= 0) writeAll(out, data.subarray(run), run);
-  else if (data.length > 0) ftruncateSync(out, data.length);
-}
-
-/** Writes all of `data` at `position` (a write may take less than asked in one call). */
-function writeAll(out: number, data: Buffer, position: number): void {
-  for (let done = 0; done < data.length; ) done += writeSync(out, data, done, data.length - done, position + done);
+/** Writes all of `data` (a write may take less than asked in one call). */
+function writeAll(out: number, data: Buffer): void {
+  for (let at = 0; at < data.length; ) at += writeSync(out, data, at, data.length - at);
 }
