@@ -2,7 +2,8 @@
 // scripts/start.mjs) to the first 200 of GET /health, on a new data directory (the template is
 // unpacked), on a new data directory with a spare database directory in place (what the first
 // start after `npm install` finds; the spare is made untimed before it, where the revision has
-// spares) and again on the first directory (an existing, empty store). With --against REV, the
+// spares) and again on the first directory (an existing, empty store). A spare that a start made
+// in the background after it was ready is removed before the next start that is to find none. With --against REV, the
 // same is measured for another revision, the two alternating round by round, so that both see
 // the same machine. Each revision starts from templates its own install step makes (untimed, in
 // a directory of the run's), so that a change to the templates is measured too, and the ones in
@@ -163,6 +164,7 @@ export async function startupScenario(o: BenchOptions): Promise<object> {
   for (let round = 0; round < o.rounds; round++) {
     for (const t of targets) {
       const dataDir = join(base, `${t.source.revision}-${round}`);
+      spare(t.source.dir, t.templateDir, false); // one that the last start made in the background
       t.fresh.push(await timeStart(t.source.dir, t.command, t.templateDir, dataDir));
       if (spare(t.source.dir, t.templateDir, true)) t.spare.push(await timeStart(t.source.dir, t.command, t.templateDir, `${dataDir}-spare`));
       spare(t.source.dir, t.templateDir, false); // taken, unless the start failed to

@@ -19,6 +19,7 @@ import { attachWebSocketEndpoint } from '../transports/ws/ws-endpoint.ts';
 import { createAuthenticator } from './authentication.ts';
 import type { Config } from './config.ts';
 import { openStore, type OpenedStore } from './store.ts';
+import { replenishEmbeddedSpare } from './embedded.ts';
 
 /** A running Doppel: the composition root owns every resource and closes them in reverse order. */
 export interface Doppel {
@@ -169,6 +170,7 @@ export async function startDoppel(config: Config, logger: Logger, embedded?: Pro
   const address = http.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   logger.info({ port, store: opened.description, startupMs: Date.now() - started }, 'doppel is ready');
+  replenishEmbeddedSpare(config, logger);
   // Expiry sweeps and announcements of stored policies, planned in the background: readiness never
   // waits for a scan over every policy.
   const expiryLog = logger.child({ module: 'policy-expiry' });

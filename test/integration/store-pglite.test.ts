@@ -3,7 +3,8 @@ import { spawn } from 'node:child_process';
 import { copyFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { describe, it } from 'node:test';
-import { DataDirInUseError, LOCK_FILE_NAME, openPgliteClient, pgliteTemplateFile, schemaTemplateFile, spareDirectory } from '../../src/adapters/pglite/index.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DataDirInUseError, LOCK_FILE_NAME, hasSpare, openPgliteClient, pgliteTemplateFile, replenishSpare, schemaTemplateFile, spareDirectory } from '../../src/adapters/pglite/index.ts';
 import { unpackTemplate } from '../../src/adapters/pglite/template-unpack.ts';
 import { EMBEDDED_NUMBER_STATISTICS, SqlSearchIndex, SqlStore } from '../../src/adapters/sql/index.ts';
 import { loadConfig } from '../../src/app/config.ts';
@@ -11,6 +12,7 @@ import { createLogger } from '../../src/app/logger.ts';
 import { writeEmbeddedTemplate } from '../../src/app/store.ts';
 import { StoreUnavailableError } from '../../src/services/persistence/errors.ts';
 import { CountingSqlClient } from '../support/counting-sql-client.ts';
+import { startTestServer } from '../support/doppel-server.ts';
 import { openTestPglite, TEST_PGLITE_TEMPLATE_DIR } from '../support/pglite.ts';
 import { entityAt, freshId, storeContract, write, type StoreFixture } from '../support/store-contract.ts';
 import { tempDirs } from '../support/temp-dirs.ts';
@@ -207,6 +209,41 @@ void describe('PGlite data directory', () => {
     } finally {
       await store.close();
     }
+  });
+
+  void it('a server started on a data directory unpacks a new spare in the background, unless one is ready or the setting is off', async () => {
+    const templateDir = await tempDir();
+    const plain = await pgliteTemplateFile(TEST_PGLITE_TEMPLATE_DIR);
+    assert.ok(plain !== undefined);
+    await copyFile(plain, join(templateDir, basename(plain)));
+    const file = await writeEmbeddedTemplate(loadConfig({ DOPPEL_PGLITE_TEMPLATE_DIR: templateDir }), createLogger('silent'));
+    assert.ok(file !== undefined);
+    const spare = spareDirectory(file);
+    assert.equal(await replenishSpare(file), undefined, 'one is ready: nothing to do');
+    const abandoned = `${spare}.999999999.tmp`; // half unpacked by a process that is gone
+    await mkdir(abandoned);
+    const packedFrom = (await stat(spare)).ino;
+
+    const dataDir = await tempDir();
+    const server = await startTestServer({ dataDir, pgliteTemplateDir: templateDir });
+    try {
+      assert.equal((await stat(join(dataDir, 'pgdata'))).ino, packedFrom, 'the start took the spare');
+      for (let waited = 0; !(await hasSpare(file)); waited += 50) {
+        if (waited > 60_000) assert.fail('no new spare within 60 s');
+        await sleep(50);
+      }
+      assert.notEqual((await stat(spare)).ino, packedFrom, 'a new one');
+      assert.ok((await stat(join(spare, 'PG_VERSION'))).isFile());
+      await assert.rejects(stat(abandoned), { code: 'ENOENT' }, 'what a dead process left is removed');
+    } finally {
+      await server.close();
+    }
+
+    const off = await startTestServer({ dataDir: await tempDir(), pgliteTemplateDir: templateDir, pgliteSpare: false });
+    await off.close();
+    await assert.rejects(stat(spare), { code: 'ENOENT' }, 'taken');
+    await sleep(2_000); // the unpacking above took well under this
+    assert.equal(await hasSpare(file), false, 'and not made again');
   });
 
   void it('refuses a second open of the same directory in this process', async () => {

@@ -1,10 +1,9 @@
 import { mkdir } from 'node:fs/promises';
-import { extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { QueryOptions, SqlClient, SqlQueryable, SqlRow, StoreLogger } from '../sql/client.ts';
 import { StoreUnavailableError } from '../../services/persistence/errors.ts';
 import { acquireDirLock, type DirLock } from './lock.ts';
+import { startModuleWorker } from './module-worker.ts';
 import { fromWire, type Reply, type Request, type WorkerStart } from './worker-protocol.ts';
 
 export interface PgliteClientOptions {
@@ -39,9 +38,6 @@ interface Waiting {
   readonly reject: (e: unknown) => void;
 }
 
-/** The worker's module beside this one: `.ts` when run from the sources, `.js` when compiled. */
-const WORKER_URL = new URL(`./pglite-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
-
 /**
  * The database thread's garbage is short-lived: each statement's messages and rows. With V8's
  * default young generation, the restarted server of the memory benchmark ended at 527 MiB after
@@ -49,17 +45,9 @@ const WORKER_URL = new URL(`./pglite-worker${extname(fileURLToPath(import.meta.u
  */
 const WORKER_YOUNG_GENERATION_MB = 8;
 
-/**
- * A thread running the worker's module. Run from the sources (tests, the benchmark's older trees),
- * the thread loads TypeScript through tsx's loader first: a loader registered with `--import` in
- * the server's thread does not reach worker threads on Node 20.
- */
+/** The database's thread (pglite-worker.ts). */
 function startWorker(workerData: WorkerStart): Worker {
-  const resourceLimits = { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB };
-  if (!WORKER_URL.pathname.endsWith('.ts')) return new Worker(WORKER_URL, { workerData, resourceLimits });
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const boot = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(WORKER_URL.href)}); })`;
-  return new Worker(boot, { eval: true, workerData, resourceLimits });
+  return startModuleWorker('pglite-worker', workerData, { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB });
 }
 
 /**
