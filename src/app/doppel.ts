@@ -18,8 +18,8 @@ import { createSseMessageStreams } from '../transports/sse/sse-messages.ts';
 import { attachWebSocketEndpoint } from '../transports/ws/ws-endpoint.ts';
 import { createAuthenticator } from './authentication.ts';
 import type { Config } from './config.ts';
-import { openStore, type OpenedStore } from './store.ts';
 import { replenishEmbeddedSpare } from './embedded.ts';
+import { openStore, type OpenedStore } from './store.ts';
 
 /** A running Doppel: the composition root owns every resource and closes them in reverse order. */
 export interface Doppel {

@@ -95,7 +95,10 @@ export async function writeEmbeddedTemplate(config: Config, logger: Logger): Pro
   await rm(work, { recursive: true, force: true });
   try {
     const client = await openPgliteClient({ dataDir: work, templateDir, logger, sharedBuffers: config.pgliteSharedBuffers });
-    const opened = await openStore({ ...config, postgresUrl: undefined, dataDir: work }, logger, Promise.resolve(client));
+    const opened = await openStore({ ...config, postgresUrl: undefined, dataDir: work }, logger, Promise.resolve(client)).catch(async (e: unknown) => {
+      await client.close();
+      throw e;
+    });
     try {
       await client.prepareAsTemplate();
     } finally {

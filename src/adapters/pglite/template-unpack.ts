@@ -3,13 +3,14 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { createGunzip } from 'node:zlib';
 
-// Unpacks the template of a new embedded database (a gzipped tar, see template-pack.ts) into a
-// data directory, as a stream. PGlite can unpack it itself (`loadDataDir`), but it does so inside
-// the process's memory: the whole tarball, unpacked, in JavaScript buffers and in the WASM file
-// system on its way to the disk, and the process keeps most of that memory for good (~100 MiB on
-// a first start). Unpacked here, PGlite then opens an existing directory.
+// Unpacks the template of a new embedded database (a gzipped tar: PGlite's `dumpDataDir` writes
+// the plain one, template-pack.ts the one with Doppel's tables) into a data directory, as a
+// stream. PGlite can unpack it itself (`loadDataDir`), but it does so inside the process's memory:
+// the whole tarball, unpacked, in JavaScript buffers and in the WASM file system on its way to
+// the disk, and the process keeps most of that memory for good (~100 MiB on a first start).
+// Unpacked here, PGlite then opens an existing directory.
 //
-// Only what such a writer produces is read: POSIX ustar headers, directories and regular files.
+// Only what those writers produce is read: POSIX ustar headers, directories and regular files.
 // Anything else (links, devices, extensions) is refused, as are paths leaving the directory, so a
 // damaged or foreign file never writes outside it; the caller then falls back to PGlite's own way.
 
