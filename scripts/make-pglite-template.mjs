@@ -1,9 +1,9 @@
 // Run by `npm install` (postinstall): initialises an empty embedded database once and caches it,
 // so that the first `npm start` on a new data directory starts in well under a second instead
 // of running initdb (~4 s); then caches a second one with Doppel's tables made as the default
-// configuration makes them, which a new directory starts from, and unpacks a spare of that one
-// for the first start on a new directory to take. Failing here never fails the install: the
-// server then runs initdb, or makes the tables itself.
+// configuration makes them, which a new directory starts from, keeping the database directory it
+// was packed from as a spare for the first start on a new directory to take. Failing here never
+// fails the install: the server then runs initdb, or makes the tables itself.
 import { spawnSync } from 'node:child_process';
 
 const code = `
