@@ -42,16 +42,18 @@ function entries(dir: string, below = ''): Entry[] {
 
 /** A ustar header: names up to 100 bytes, or split into a prefix (up to 155) and a name. */
 export function ustarHeader(name: string, type: 'file' | 'directory', size: number, mode: number, mtimeSeconds: number): Buffer {
+  // The reader (template-unpack.ts) takes names as latin1: ASCII reads back the same either way.
+  if (!/^[\x20-\x7e]+$/.test(name)) throw new TemplatePackError(`'${name}' is not a printable ASCII name`);
   const block = Buffer.alloc(BLOCK);
   let prefix = '';
   let rest = name;
-  if (Buffer.byteLength(name) > 100) {
+  if (name.length > 100) {
     const cut = name.lastIndexOf('/', 155);
     prefix = name.slice(0, Math.max(cut, 0));
     rest = name.slice(cut + 1);
-    if (cut <= 0 || Buffer.byteLength(prefix) > 155 || Buffer.byteLength(rest) > 100) throw new TemplatePackError(`'${name}' is too long for a ustar header`);
+    if (cut <= 0 || prefix.length > 155 || rest.length > 100) throw new TemplatePackError(`'${name}' is too long for a ustar header`);
   }
-  const put = (text: string, offset: number): void => void block.write(text, offset, 'utf8');
+  const put = (text: string, offset: number): void => void block.write(text, offset, 'latin1');
   const octal = (value: number, width: number): string => `${value.toString(8).padStart(width - 1, '0')}\0`;
   put(rest, 0);
   put(octal(mode, 8), 100);
