@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { KeyedQueue, LruCache } from './lru-cache.ts';
 
 test('the cache forgets an entry not used lately, keeps the used one', () => {
@@ -44,4 +45,37 @@ test('a failing task does not block the next one of its key', async () => {
   const q = new KeyedQueue();
   await assert.rejects(q.run('a', () => Promise.reject(new Error('x'))));
   assert.equal(await q.run('a', () => Promise.resolve(7)), 7);
+});
+
+test('against a plain map: within the bound, every entry kept answers its last value, the latest always stays', () => {
+  fc.assert(fc.property(
+    fc.integer({ min: 1, max: 8 }),
+    fc.array(fc.tuple(fc.constantFrom('set', 'get', 'delete'), fc.integer({ min: 0, max: 20 }), fc.integer()), { maxLength: 200 }),
+    (max, ops) => {
+      const c = new LruCache<number, number>(max);
+      const model = new Map<number, number>();
+      for (const [op, key, value] of ops) {
+        if (op === 'set') {
+          c.set(key, value);
+          model.set(key, value);
+          assert.equal(c.get(key), value);
+        } else if (op === 'delete') {
+          c.delete(key);
+          model.delete(key);
+          assert.equal(c.has(key), false);
+        } else {
+          const got = c.get(key);
+          if (got !== undefined) assert.equal(got, model.get(key));
+        }
+        assert.ok(c.size <= max);
+      }
+      let present = 0;
+      for (const [key, value] of model) {
+        if (!c.has(key)) continue;
+        present++;
+        assert.equal(c.get(key), value);
+      }
+      assert.equal(present, c.size);
+    },
+  ));
 });
