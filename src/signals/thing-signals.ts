@@ -47,10 +47,16 @@ export interface ThingEvent {
 }
 
 /** The outcome of a thing command, transport-neutral. */
+/**
+ * What a thing command answers. `value` may be a getter that parses a stored text when first
+ * read, so a result is copied by naming its fields, never by spreading it.
+ */
 export interface ThingCommandResult {
   readonly status: number;
   /** Present for 200 and 201 answers. */
   readonly value?: JsonValue;
+  /** `JSON.stringify(value)`, when the service had it at hand (a cached thing's text). */
+  readonly text?: string;
   /** Headers the response carries (etag, entity-revision, ...). */
   readonly headers: Readonly<Record<string, string>>;
   /** For creations at the thing root, the created thing's ID (for a Location). */

@@ -41,6 +41,24 @@ async function createFine(): Promise<string> {
 }
 
 describe('fine-grained policies through _policy', () => {
+  test('the whole thing: its stored text for a caller who may read all of it, a filtered copy for others', async () => {
+    const id = await createFine();
+    const put = await api.call('PUT', `/api/2/things/${id}/attributes`, { headers: as(OWNER), body: { zeta: 1, secret: 's', alpha: { b: 2, a: 1 }, notes: 'n' } });
+    assert.equal(put.status, 204, put.text);
+    const owner = await api.call('GET', `/api/2/things/${id}`, { headers: as(OWNER) });
+    assert.equal(owner.status, 200);
+    assert.equal(owner.headers.get('content-type'), 'application/json; charset=utf-8');
+    assert.equal(owner.headers.get('etag'), '"rev:2"');
+    // Byte for byte as written: no spaces, keys in the order they were given.
+    assert.equal(owner.text, JSON.stringify({ thingId: id, policyId: id, attributes: { zeta: 1, secret: 's', alpha: { b: 2, a: 1 }, notes: 'n' }, features: { f: { properties: { p: 1 } } } }));
+    const reader = await api.call('GET', `/api/2/things/${id}`, { headers: as(READER) });
+    assert.equal(reader.text, JSON.stringify({ thingId: id, attributes: { zeta: 1, alpha: { b: 2, a: 1 }, notes: 'n' } }));
+    const notModified = await api.call('GET', `/api/2/things/${id}`, { headers: as(OWNER, { 'if-none-match': '"rev:2"' }) });
+    assert.equal(notModified.status, 304);
+    const unmet = await api.call('GET', `/api/2/things/${id}?condition=eq(attributes/zeta,2)`, { headers: as(OWNER) });
+    assert.equal(unmet.status, 412);
+  });
+
   test('a partial reader sees only readable parts, thingId always', async () => {
     const id = await createFine();
     const r = await api.call('GET', `/api/2/things/${id}`, { headers: as(READER) });

@@ -6,8 +6,11 @@ export interface EntityCacheOptions {
   readonly max: number;
   /** The error for a state that cannot be loaded: unavailable, never absent (no failing open). */
   readonly unavailable: (id: string, cause: unknown) => DittoError;
-  /** How a state is kept (e.g. in a more compact form); the kept object is what callers get. */
-  readonly keep?: (entity: StoredEntity) => StoredEntity;
+  /**
+   * How a state is kept (e.g. in a more compact form); the kept object is what callers get. `id`
+   * is the string it is kept under, equal to `entity.id`, for the kept object to use as its ID.
+   */
+  readonly keep?: (entity: StoredEntity, id: string) => StoredEntity;
   /** Called with every new state that is loaded or committed. */
   readonly observe?: (entity: StoredEntity) => void;
   /** Loads sent to the store at once; misses beyond them wait and go together (default 2). */
@@ -52,8 +55,12 @@ export class EntityCache {
     this.maxLoadsInFlight = Math.max(1, options.maxLoadsInFlight ?? 2);
   }
 
-  /** The state (a tombstone for a deleted entity), or undefined when it never existed. */
-  async load(id: string): Promise<StoredEntity | undefined> {
+  /**
+   * The state (a tombstone for a deleted entity), or undefined when it never existed. `lasting`:
+   * `id` is a string held for long anyway (a cached thing's policy ID), not a piece of a request,
+   * so a state loaded now is kept under it and the two share one string.
+   */
+  async load(id: string, lasting = false): Promise<StoredEntity | undefined> {
     const cached = this.states.get(id);
     if (cached !== undefined) return cached ?? undefined;
     let pending = this.loading.get(id);
@@ -68,7 +75,7 @@ export class EntityCache {
       if (isDittoError(e)) throw e;
       throw this.options.unavailable(id, e);
     }
-    this.remember(id, loaded ?? null);
+    this.remember(id, loaded ?? null, lasting);
     // Hand out the kept object, so that identity checks of callers see one object per state.
     const kept = this.states.get(id);
     return kept === undefined ? loaded : (kept ?? undefined);
@@ -115,16 +122,20 @@ export class EntityCache {
     this.remember(entity.id, entity);
   }
 
-  private remember(id: string, entity: StoredEntity | null): void {
+  private remember(id: string, entity: StoredEntity | null, lasting = false): void {
     const current = this.states.get(id);
     if (current !== undefined && current !== null) {
       // A load that raced with a commit must not put an older state back.
       if (entity === null || current.revision > entity.revision) return;
       if (current.revision === entity.revision && current.deleted === entity.deleted) return;
     }
-    // A state is kept under its own ID string, so the request's copy of the ID is not kept too.
+    // A state is kept under its own ID string, so the request's copy of the ID is not kept too
+    // (unless the caller's copy lasts anyway).
     if (entity === null) this.states.set(id, null);
-    else this.states.set(entity.id === id ? entity.id : id, this.options.keep?.(entity) ?? entity);
+    else {
+      const key = lasting || entity.id !== id ? id : entity.id;
+      this.states.set(key, this.options.keep?.(entity, key) ?? entity);
+    }
     if (entity !== null) this.options.observe?.(entity);
   }
 }

@@ -102,9 +102,13 @@ export class PoliciesService {
     return this.enforcers.load(policyId);
   }
 
-  /** The compiled policy for an entity in `namespace`; undefined when the policy does not exist. 503 when it cannot be loaded. */
-  handle(policyId: string, namespace: string): Promise<PolicyHandle | undefined> {
-    return this.enforcers.handle(policyId, namespace);
+  /**
+   * The compiled policy for an entity in `namespace`; undefined when the policy does not exist.
+   * 503 when it cannot be loaded. `lasting`: the `policyId` string is held for long anyway (a
+   * cached thing's), so a policy loaded now takes it as its ID instead of a copy.
+   */
+  handle(policyId: string, namespace: string, lasting = false): Promise<PolicyHandle | undefined> {
+    return this.enforcers.handle(policyId, namespace, lasting);
   }
 
   /** Compiles a policy state that is not committed yet (a policy created together with a thing). */

@@ -95,8 +95,8 @@ class CompactEntity implements StoredEntity {
   private readonly json: string;
   private readonly withoutId: boolean;
 
-  constructor(e: StoredEntity, texts: PolicyTexts) {
-    this.id = e.id;
+  constructor(e: StoredEntity, texts: PolicyTexts, id: string) {
+    this.id = id;
     this.revision = e.revision;
     this.created = e.created;
     this.modified = e.modified;
@@ -150,22 +150,25 @@ export class PolicyEnforcers {
     this.entities = new EntityCache(store, 'policy', {
       max: options.cacheMaxPolicies,
       unavailable: (policyId, cause) => new DittoError('policies:policy.unavailable', { policyId }, { cause }),
-      keep: (e) => new CompactEntity(e, texts),
+      keep: (e, id) => new CompactEntity(e, texts, id),
       ...(options.observe === undefined ? {} : { observe: options.observe }),
     });
     this.compiled = new LruCache(Math.min(options.cacheMaxPolicies, 10_000));
     this.pool = new LruCache(options.cacheMaxPolicies);
   }
 
-  /** The current policy entity, or undefined when it does not exist (or was deleted). */
-  async get(policyId: string): Promise<StoredEntity | undefined> {
-    const e = await this.load(policyId);
+  /**
+   * The current policy entity, or undefined when it does not exist (or was deleted). `lasting`:
+   * the `policyId` string is held for long anyway (EntityCache.load).
+   */
+  async get(policyId: string, lasting = false): Promise<StoredEntity | undefined> {
+    const e = await this.load(policyId, lasting);
     return e === undefined || e.deleted ? undefined : e;
   }
 
   /** Like `get`, but a deleted policy's tombstone is returned too (its revision goes on). */
-  load(policyId: string): Promise<StoredEntity | undefined> {
-    return this.entities.load(policyId);
+  load(policyId: string, lasting = false): Promise<StoredEntity | undefined> {
+    return this.entities.load(policyId, lasting);
   }
 
   /** Called after a commit so the next request sees the new state. */
@@ -178,9 +181,12 @@ export class PolicyEnforcers {
     return this.entities.cached(policyId) !== undefined;
   }
 
-  /** The compiled policy for an entity in `namespace`; undefined when the policy does not exist. */
-  async handle(policyId: string, namespace: string): Promise<PolicyHandle | undefined> {
-    const entity = await this.get(policyId);
+  /**
+   * The compiled policy for an entity in `namespace`; undefined when the policy does not exist.
+   * `lasting` as for `get`.
+   */
+  async handle(policyId: string, namespace: string, lasting = false): Promise<PolicyHandle | undefined> {
+    const entity = await this.get(policyId, lasting);
     if (entity === undefined) return undefined;
     const own = entity instanceof CompactEntity ? entity : undefined;
     const inOwnSlot = own !== undefined && (own.compiled === undefined || own.compiled.namespace === namespace);
@@ -220,7 +226,9 @@ export class PolicyEnforcers {
     const resolution = await this.resolve(policy, loaded, roots);
     const enforcer = this.enforcerFor(resolution.policy, namespace);
     const dependencies = resolution.dependencies.size === 0 ? NO_DEPENDENCIES : [...resolution.dependencies].map((id) => [id, loaded.get(id)?.revision ?? 0] as const);
-    return new CachedHandle(entity, enforcer, namespace, resolution.policy === policy ? undefined : resolution.policy, dependencies);
+    // The pooled enforcer's copy of the namespace, not the caller's: handles are cached per policy.
+    const sharedNamespace = enforcer.namespace === namespace ? enforcer.namespace : namespace;
+    return new CachedHandle(entity, enforcer, sharedNamespace, resolution.policy === policy ? undefined : resolution.policy, dependencies);
   }
 
   private enforcerFor(resolved: Policy, namespace: string): PolicyEnforcer {

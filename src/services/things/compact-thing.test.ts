@@ -21,12 +21,30 @@ test('a compact thing answers what the state held, and the same objects while it
 test('a thing pushed out of the recently parsed lets go of its objects and parses its text again', () => {
   const first = new CompactThing(state(0));
   const before = first.data;
-  // Enough other things to take every slot of the ring.
+  // Things that are only kept take no slot; enough others parsed take every slot of the ring.
   const others = Array.from({ length: PARSED_THINGS }, (_, i) => new CompactThing(state(i + 1)));
+  assert.equal(first.data, before);
+  for (const o of others) assert.equal(typeof o.data, 'object');
   const after = first.data;
   assert.notEqual(after, before);
   assert.deepEqual(after, state(0).data);
   assert.equal(first.data, after);
   // The others parse again as they are asked for; each gives back its own state.
   for (const [i, o] of others.entries()) assert.deepEqual(o.data, state(i + 1).data);
+});
+
+test('a compact thing holds its policy ID (the ID string itself when they are equal) and its text', () => {
+  const s = state(3);
+  const t = new CompactThing(s);
+  assert.equal(t.policyId, s.id);
+  assert.equal(t.text, JSON.stringify(s.data));
+  const other = new CompactThing({ ...s, data: { thingId: s.id, policyId: 'ns:elsewhere', attributes: { a: 1 } } });
+  assert.equal(other.policyId, 'ns:elsewhere');
+  // Without its thingId the stored JSON is not what a reader gets, so there is no text to answer
+  // with; a thingId further down is not looked for.
+  assert.equal(new CompactThing({ ...s, data: { attributes: { a: 1 }, thingId: s.id } }).text, undefined);
+  const bare = new CompactThing({ ...s, data: { attributes: { a: 1 } } });
+  assert.equal(bare.text, undefined);
+  assert.equal(bare.policyId, undefined);
+  assert.equal(new CompactThing({ ...s, data: { thingId: s.id, policyId: 7 } }).policyId, undefined);
 });

@@ -19,6 +19,42 @@ import { planCreation, type CreationPlan } from './thing-creation.ts';
 import { validateResourceValue } from './thing-validation.ts';
 import { namespaceOf, readableThing, withSpecialFields } from './thing-view.ts';
 
+/** The thing's policy ID, without parsing a cached thing. */
+function policyIdOf(state: StoredEntity): string | undefined {
+  if (state instanceof CompactThing) return state.policyId;
+  const policyId = state.data['policyId'];
+  return typeof policyId === 'string' ? policyId : undefined;
+}
+
+/**
+ * The answer to a retrieve of the whole thing by a caller who may read all of it: the cached
+ * text as it is, so the thing is neither parsed nor serialised again (`value` parses it for
+ * transports that embed it in a message of their own). Undefined when the caller's view differs
+ * from the stored thing, or the state keeps no text.
+ */
+function wholeThingText(state: StoredEntity, enforcer: PolicyEnforcer, subjects: readonly string[]): string | undefined {
+  if (!(state instanceof CompactThing) || state.text === undefined) return undefined;
+  return enforcer.hasUnrestricted('thing', [], subjects, READ) ? state.text : undefined;
+}
+
+/** A result whose `value` is parsed only when read (a getter: see ThingCommandResult). */
+class WholeThingResult implements ThingCommandResult {
+  readonly status = 200;
+  readonly text: string;
+  readonly headers: Readonly<Record<string, string>>;
+  private readonly state: StoredEntity;
+
+  constructor(state: StoredEntity, text: string, headers: Readonly<Record<string, string>>) {
+    this.state = state;
+    this.text = text;
+    this.headers = headers;
+  }
+
+  get value(): JsonValue {
+    return this.state.data;
+  }
+}
+
 export interface Committer {
   submit(unit: WriteUnit): Promise<void>;
 }
@@ -84,9 +120,9 @@ export class ThingsService {
   }
 
   private async enforcerFor(state: StoredEntity): Promise<PolicyEnforcer | undefined> {
-    const policyId = state.data['policyId'];
-    if (typeof policyId !== 'string') return undefined;
-    return (await this.deps.policies.handle(policyId, namespaceOf(state.id)))?.enforcer;
+    const policyId = policyIdOf(state);
+    if (policyId === undefined) return undefined;
+    return (await this.deps.policies.handle(policyId, namespaceOf(state.id), state instanceof CompactThing))?.enforcer;
   }
 
   private async retrieve(cmd: ThingCommand): Promise<ThingCommandResult> {
@@ -96,6 +132,13 @@ export class ThingsService {
     if (!exists(state) || enforcer === undefined) throw new DittoError('things:thing.notfound', { thingId: cmd.thingId });
     const subjects = cmd.auth.subjects;
     if (!enforcer.hasPartial('thing', cmd.path, subjects, READ)) throw notFound(cmd.thingId, cmd.resource);
+    const whole = cmd.path.length === 0 && cmd.fields === undefined ? wholeThingText(state, enforcer, subjects) : undefined;
+    if (whole !== undefined) {
+      const tag = entityTag(cmd.path, state.revision, undefined);
+      checkEntityTags(cmd.headers, tag, true);
+      checkCondition(cmd.headers, cmd.thingId, () => this.conditionView(state, enforcer, subjects), this.options.now);
+      return new WholeThingResult(state, whole, this.tagHeaders(tag, state.revision));
+    }
     const raw = getAt(state.data, cmd.path);
     const tag = entityTag(cmd.path, state.revision, raw);
     checkEntityTags(cmd.headers, tag, true);
@@ -166,8 +209,8 @@ export class ThingsService {
   }
 
   private async policyView(state: StoredEntity, cmd: ThingCommand): Promise<JsonValue | undefined> {
-    const policyId = state.data['policyId'];
-    if (typeof policyId !== 'string') return undefined;
+    const policyId = policyIdOf(state);
+    if (policyId === undefined) return undefined;
     const handle = await this.deps.policies.handle(policyId, namespaceOf(policyId));
     if (handle === undefined) return undefined;
     return handle.enforcer.filterReadable('policy', [], handle.entity.data, cmd.auth.subjects);

@@ -166,8 +166,11 @@ function customLabels(api: ApiRequest): string[] {
 export function sendResult(reply: FastifyReply, result: ThingCommandResult, location: string | undefined): FastifyReply {
   for (const [k, v] of Object.entries(result.headers)) void reply.header(k, v);
   if (result.status === 201 && location !== undefined) void reply.header('location', location);
-  if (result.value === undefined || result.status === 204) return reply.code(result.status).send();
-  return reply.code(result.status).type('application/json').send(JSON.stringify(result.value));
+  if (result.status === 204) return reply.code(204).send();
+  // A text the service had at hand is sent as it is, without reading (parsing) `value`.
+  const body = result.text ?? (result.value === undefined ? undefined : JSON.stringify(result.value));
+  if (body === undefined) return reply.code(result.status).send();
+  return reply.code(result.status).type('application/json').send(body);
 }
 
 function sendOutcome(reply: FastifyReply, outcome: LiveOutcome, kind: 'message' | 'command', api: ApiRequest): FastifyReply {
