@@ -133,16 +133,12 @@ export class ThingsService {
     const subjects = cmd.auth.subjects;
     if (!enforcer.hasPartial('thing', cmd.path, subjects, READ)) throw notFound(cmd.thingId, cmd.resource);
     const whole = cmd.path.length === 0 && cmd.fields === undefined ? wholeThingText(state, enforcer, subjects) : undefined;
-    if (whole !== undefined) {
-      const tag = entityTag(cmd.path, state.revision, undefined);
-      checkEntityTags(cmd.headers, tag, true);
-      checkCondition(cmd.headers, cmd.thingId, () => this.conditionView(state, enforcer, subjects), this.options.now);
-      return new WholeThingResult(state, whole, this.tagHeaders(tag, state.revision));
-    }
-    const raw = getAt(state.data, cmd.path);
+    // The whole thing's tag is its revision: its text is answered without parsing.
+    const raw = whole === undefined ? getAt(state.data, cmd.path) : undefined;
     const tag = entityTag(cmd.path, state.revision, raw);
     checkEntityTags(cmd.headers, tag, true);
     checkCondition(cmd.headers, cmd.thingId, () => this.conditionView(state, enforcer, subjects), this.options.now);
+    if (whole !== undefined) return new WholeThingResult(state, whole, this.tagHeaders(tag, state.revision));
     if (raw === undefined) throw this.missing(state, cmd);
     let value: JsonValue | undefined;
     if (cmd.path.length === 0) {
