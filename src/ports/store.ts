@@ -15,6 +15,11 @@ export interface StoredEntity {
   readonly deleted: boolean;
   /** The entity's JSON (a thing without special fields, a policy, ...); `{}` for a tombstone. */
   readonly data: JsonObject;
+  /**
+   * `JSON.stringify(data)`, when the holder has that text at hand (a state loaded from the store);
+   * whoever keeps the state as text takes it instead of serialising `data` again.
+   */
+  readonly dataText?: string;
 }
 
 /** One entity's change: the event appended to its journal and the state it leads to. */

@@ -76,6 +76,12 @@ export function storeContract(name: string, open: () => Promise<StoreFixture>, o
       const loaded = await f.store.load('thing', id);
       assert.deepEqual(loaded, e);
       assert.equal(JSON.stringify(loaded?.data), JSON.stringify(data), 'key order is kept');
+      // The stored text comes along, exactly as written, and a copy of the entity keeps its data.
+      assert.equal(loaded?.dataText, JSON.stringify(data));
+      assert.deepEqual({ ...loaded }, e);
+      const [many] = await f.store.loadMany('thing', [id]);
+      assert.equal(many?.dataText, JSON.stringify(data));
+      assert.deepEqual((await f.store.scan('thing', id.slice(0, -1), 100)).find((s) => s.id === id)?.dataText, JSON.stringify(data));
       const [entry] = await f.store.journal('thing', id, 1, 1);
       assert.deepEqual(entry, { type: 'thing', id, revision: 1, timestamp: e.modified, event: write(e, 0).event });
     });

@@ -59,6 +59,12 @@ const MAX_BATCH_ATTEMPTS = 3;
 const SNAPSHOT_COLUMNS = 'entity_type, entity_id, revision, created, modified, deleted, data';
 
 /**
+ * The snapshot columns as loads read them: the data as its stored text (`json` keeps the text it
+ * was given, which is `JSON.stringify` of the state), not parsed by the driver. See `toEntity`.
+ */
+const LOADED_COLUMNS = 'entity_type, entity_id, revision, created, modified, deleted, data::text AS data';
+
+/**
  * The WITH items that apply one round of snapshot writes, reading the round from `$1`. The UPDATE
  * applies only where the stored revision is the expected one and the INSERT only where no row
  * exists (expected 0); both re-check against the latest committed row under its lock, so
@@ -118,24 +124,38 @@ const ENTITY_TYPES: Readonly<Record<string, EntityType>> = { thing: 'thing', pol
  * Loaded states live long in the caches, so equal strings of one row share one instance: the
  * entity type is the constant, an unmodified entity's `modified` is its `created`, and IDs the
  * data repeats (`thingId`, a policy ID equal to the entity's own ID) are the entity's ID.
+ * The data arrives as its stored text and is parsed only when `data` is first read: a cache that
+ * keeps the text (a thing's) takes `dataText` as it is, so loading a thing makes no objects of its
+ * JSON at all, neither in the driver (or PGlite's thread and the copy sent from there) nor here.
  */
 function toEntity(row: SqlRow): StoredEntity {
   const id = String(row['entity_id']);
   const rawType = String(row['entity_type']);
   const created = String(row['created']);
   const modified = String(row['modified']);
-  const data = asJsonObject(row['data']);
-  if (data['thingId'] === id) data['thingId'] = id;
-  if (data['policyId'] === id) data['policyId'] = id;
-  return {
+  const stored = row['data'];
+  const dataText = typeof stored === 'string' ? stored : JSON.stringify(stored);
+  let data: JsonObject | undefined;
+  const entity: StoredEntity = {
     type: ENTITY_TYPES[rawType] ?? (rawType as EntityType),
     id,
     revision: asNumber(row['revision']),
     created,
     modified: modified === created ? created : modified,
     deleted: row['deleted'] === true,
-    data,
+    // An own, enumerable accessor: a spread or Object.assign of the entity still copies `data`.
+    get data(): JsonObject {
+      if (data === undefined) {
+        data = asJsonObject(dataText);
+        if (data['thingId'] === id) data['thingId'] = id;
+        if (data['policyId'] === id) data['policyId'] = id;
+      }
+      return data;
+    },
   };
+  // Not enumerable: the entity compares and copies as its state alone; a copy without the text
+  // is only slower to keep.
+  return Object.defineProperty(entity, 'dataText', { value: dataText });
 }
 
 /** The Store port over PostgreSQL SQL, shared by the PGlite and PostgreSQL adapters. */
@@ -170,7 +190,7 @@ export class SqlStore implements Store {
     this.analyzer = new GrowthAnalyzer(client, [`ANALYZE ${tables.snapshot}`], tables.snapshot, ANALYZE_MIN_CREATED, (err) =>
       this.logger?.warn({ err }, 'ANALYZE of the snapshot table failed'),
     );
-    const select = `SELECT ${SNAPSHOT_COLUMNS} FROM ${tables.snapshot}`;
+    const select = `SELECT ${LOADED_COLUMNS} FROM ${tables.snapshot}`;
     this.sql = {
       write: writeStatement(tables),
       writeCtes: snapshotCtes(tables),

@@ -60,6 +60,15 @@ export interface PoliciesServiceDeps {
   readonly bus: Bus;
 }
 
+/**
+ * Whether a policy's JSON text (as JSON.stringify wrote it) may have a subject that expires or is
+ * announced: false only when neither member name occurs anywhere in it, which JSON.stringify
+ * would have written as it is.
+ */
+function mayExpireOrAnnounce(text: string): boolean {
+  return text.includes('"expiry"') || text.includes('"announcement"');
+}
+
 const READ = ['READ'] as const;
 const WRITE = ['WRITE'] as const;
 const EXECUTE = ['EXECUTE'] as const;
@@ -232,6 +241,13 @@ export class PoliciesService {
 
   /** Every loaded or committed state: expiry timer and announcement schedule follow it. */
   private observe(e: StoredEntity): void {
+    if (!e.deleted && e.dataText !== undefined && !mayExpireOrAnnounce(e.dataText)) {
+      // Loaded without any subject that expires or is announced: the same as a policy without
+      // subjects, which spares parsing every policy a restarted server loads.
+      this.timers.schedule(e.id, undefined);
+      this.announcer?.observe(e.id, undefined);
+      return;
+    }
     const policy = e.deleted ? undefined : validatePolicyJson(e.data, e.id);
     this.timers.schedule(e.id, policy === undefined ? undefined : earliestExpiry(policy));
     this.announcer?.observe(e.id, policy);

@@ -3,6 +3,7 @@ import {
   compilePolicy, NO_NAMESPACE_ROOTS, resolvePolicy, rootPoliciesFor, type NamespaceRoots, validatePolicyJson, type ImportResolution, type Policy, type PolicyEnforcer,
 } from '../../policy/index.ts';
 import type { JsonObject } from '../../model/json.ts';
+import { endsMember, flattened } from '../../model/json-text.ts';
 import type { Store, StoredEntity } from '../../ports/store.ts';
 import { EntityCache } from '../common/entity-cache.ts';
 import { LruCache } from '../common/lru-cache.ts';
@@ -102,15 +103,33 @@ class CompactEntity implements StoredEntity {
     this.modified = e.modified;
     this.deleted = e.deleted;
     this.compiled = undefined;
-    const { policyId, ...rest } = e.data;
-    this.withoutId = policyId === e.id && Object.keys(e.data)[0] === 'policyId';
-    this.json = this.withoutId ? texts.intern(JSON.stringify(rest)) : JSON.stringify(e.data);
+    // A state loaded from the store comes with its text, which gives the same text without parsing.
+    const rest = e.dataText === undefined ? undefined : withoutLeadingId(e.dataText, e.id);
+    if (rest !== undefined) {
+      this.withoutId = true;
+      this.json = texts.intern(rest);
+    } else {
+      const { policyId, ...others } = e.data;
+      this.withoutId = policyId === e.id && Object.keys(e.data)[0] === 'policyId';
+      this.json = this.withoutId ? texts.intern(JSON.stringify(others)) : (e.dataText ?? JSON.stringify(e.data));
+    }
   }
 
   get data(): JsonObject {
     const parsed = JSON.parse(this.json) as JsonObject;
     return this.withoutId ? { policyId: this.id, ...parsed } : parsed;
   }
+}
+
+/**
+ * `JSON.stringify` of a policy without its `policyId`, from `JSON.stringify` of the policy: when
+ * the text begins with a `policyId` equal to `id`, the text without that member; else undefined.
+ */
+export function withoutLeadingId(text: string, id: string): string | undefined {
+  const lead = `{"policyId":${JSON.stringify(id)}`;
+  if (!text.startsWith(lead) || !endsMember(text, lead.length)) return undefined;
+  // Joined into a string of its own, so that it does not keep the whole text alive as a slice.
+  return text.length === lead.length + 1 ? '{}' : flattened(`{${text.slice(lead.length + 1)}`);
 }
 
 // Import chains are at most MAX_TRANSITIVE_DEPTH deep; each round loads one more level.

@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import type { JsonObject } from '../../model/json.ts';
 import type { StoredEntity } from '../../ports/store.ts';
-import { CompactThing, PARSED_THINGS } from './compact-thing.ts';
+import { CompactThing, leadingPolicyId, PARSED_THINGS } from './compact-thing.ts';
 
 function state(n: number, deleted = false): StoredEntity {
   const id = `ns:thing-${n}`;
@@ -47,4 +49,48 @@ test('a compact thing holds its policy ID (the ID string itself when they are eq
   assert.equal(bare.text, undefined);
   assert.equal(bare.policyId, undefined);
   assert.equal(new CompactThing({ ...s, data: { thingId: s.id, policyId: 7 } }).policyId, undefined);
+});
+
+test('a state loaded with its text is kept as that text, and its policy ID is read off it without parsing', () => {
+  const s = state(4);
+  const text = JSON.stringify(s.data);
+  const loaded: StoredEntity = {
+    ...s,
+    get data(): JsonObject {
+      throw new Error('parsed');
+    },
+    dataText: text,
+  };
+  const t = new CompactThing(loaded);
+  assert.equal(t.text, text);
+  assert.equal(t.policyId, s.id);
+  assert.equal(t.policyId, t.id, 'the very ID string');
+  assert.deepEqual(t.data, s.data);
+  // A text that does not lead with both IDs gives its policy ID by parsing.
+  const late = { ...s, data: { thingId: s.id, attributes: { a: 1 }, policyId: 'ns:late' } };
+  assert.equal(new CompactThing({ ...late, dataText: JSON.stringify(late.data) }).policyId, 'ns:late');
+});
+
+test('the policy ID read off a thing text is the one JSON.parse finds, for any IDs', () => {
+  fc.assert(
+    fc.property(fc.string({ unit: 'grapheme' }), fc.string({ unit: 'binary' }), fc.dictionary(fc.string(), fc.jsonValue(), { maxKeys: 3 }), (thingId, policyId, rest) => {
+      const thing = { thingId, policyId, ...rest };
+      const text = JSON.stringify(thing);
+      // Keys that are array indices come first in any object, so the IDs do not always lead.
+      const leads = Object.keys(thing)[0] === 'thingId' && Object.keys(thing)[1] === 'policyId' && typeof thing.policyId === 'string';
+      assert.equal(leadingPolicyId(text), leads ? (JSON.parse(text) as { policyId: string }).policyId : undefined);
+    }),
+  );
+  fc.assert(
+    fc.property(fc.dictionary(fc.string(), fc.jsonValue(), { maxKeys: 4 }), (data) => {
+      const text = JSON.stringify(data);
+      const found = leadingPolicyId(text);
+      const keys = Object.keys(data);
+      const leads = keys[0] === 'thingId' && keys[1] === 'policyId' && typeof data['thingId'] === 'string' && typeof data['policyId'] === 'string';
+      assert.equal(found, leads ? data['policyId'] : undefined);
+    }),
+  );
+  assert.equal(leadingPolicyId('{"thingId":"a","policyId":7}'), undefined);
+  assert.equal(leadingPolicyId('{"thingId":7,"policyId":"p"}'), undefined);
+  assert.equal(leadingPolicyId('{"thingId":"a","policyId":"p'), undefined, 'a text cut short');
 });

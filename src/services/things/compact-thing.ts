@@ -1,4 +1,5 @@
 import type { JsonObject } from '../../model/json.ts';
+import { endsMember, flattened, stringTokenEnd } from '../../model/json-text.ts';
 import type { StoredEntity } from '../../ports/store.ts';
 
 /** How many cached things keep their parsed JSON besides the text (the most recently parsed). */
@@ -27,6 +28,28 @@ class ParsedRing {
 const ring = new ParsedRing(PARSED_THINGS);
 
 const THING_ID_FIRST = '{"thingId":';
+const POLICY_ID_NEXT = ',"policyId":';
+
+/**
+ * The policy ID of a stored thing's text without parsing the text: a stored thing begins with its
+ * `thingId` and then its `policyId`. Undefined when the text does not begin so (or the policy ID
+ * is not a string); the caller parses it then.
+ */
+export function leadingPolicyId(text: string): string | undefined {
+  if (!text.startsWith(THING_ID_FIRST)) return undefined;
+  const idEnd = stringTokenEnd(text, THING_ID_FIRST.length);
+  if (idEnd < 0 || !text.startsWith(POLICY_ID_NEXT, idEnd)) return undefined;
+  const start = idEnd + POLICY_ID_NEXT.length;
+  const end = stringTokenEnd(text, start);
+  if (end < 0 || !endsMember(text, end)) return undefined;
+  // Parsing the token alone decodes its escapes and copies it out of the text.
+  return JSON.parse(text.slice(start, end)) as string;
+}
+
+function policyIdOf(data: JsonObject): string | undefined {
+  const policyId = data['policyId'];
+  return typeof policyId === 'string' ? policyId : undefined;
+}
 
 /**
  * A cached thing state that keeps its JSON as one string: a thing's objects cost about a third
@@ -57,9 +80,11 @@ export class CompactThing implements StoredEntity {
     this.created = e.created;
     this.modified = e.modified;
     this.deleted = e.deleted;
-    const policyId = e.data['policyId'];
-    this.policyId = typeof policyId !== 'string' ? undefined : policyId === e.id ? e.id : policyId;
-    this.json = flattened(JSON.stringify(e.data));
+    // A state loaded from the store comes with its text: it is kept as it is, and not parsed.
+    const text = e.dataText;
+    const policyId = (text === undefined ? undefined : leadingPolicyId(text)) ?? policyIdOf(e.data);
+    this.policyId = policyId === e.id ? e.id : policyId;
+    this.json = text ?? flattened(JSON.stringify(e.data));
     // The objects of the state are not kept: a read of the whole thing answers with the text, and
     // objects held in the ring live long enough to be promoted to the old generation, where a
     // cache filled from the store left tens of megabytes of them as garbage.
@@ -85,13 +110,3 @@ export class CompactThing implements StoredEntity {
   }
 }
 
-/**
- * V8 builds a `JSON.stringify` result longer than a few dozen characters as a rope of pieces: a
- * cached thing's text then held a rope node and two strings (~50 bytes more per thing). Reading a
- * character joins the pieces into one string in place, and the next young-generation collection
- * lets the holder point at that string directly, so the rope node goes too.
- */
-function flattened(text: string): string {
-  text.charCodeAt(0);
-  return text;
-}
