@@ -45,7 +45,6 @@ export {
   jsonNestingDepth,
   parseJsonBounded,
   jsonByteLength,
-  jsonCharLength,
 } from './json-parse.ts';
 export type { JsonParseLimits } from './json-parse.ts';
 

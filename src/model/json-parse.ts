@@ -85,11 +85,3 @@ export function parseJsonBounded(text: string, limits: JsonParseLimits = DEFAULT
 export function jsonByteLength(value: JsonValue): number {
   return Buffer.byteLength(JSON.stringify(value), 'utf8');
 }
-
-/**
- * Length of the compact serialisation in UTF-16 code units. Ditto's thing and policy size limits
- * compare this number (`toString().length()`), not bytes, against the configured maximum.
- */
-export function jsonCharLength(value: JsonValue): number {
-  return JSON.stringify(value).length;
-}

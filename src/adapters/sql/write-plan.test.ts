@@ -49,4 +49,11 @@ void describe('encodeRound', () => {
     const [row] = JSON.parse(encodeRound([{ unit: 0, write: { ...w, entity: { ...w.entity, data } } }])) as { data: string }[];
     assert.equal(row?.data, '{"z":1,"a":"x\\u0000y"}');
   });
+
+  void it("writes a state's text when it has one, without serialising its data", () => {
+    const w = write('a', 1);
+    const entity = Object.defineProperty({ ...w.entity, dataText: '{"id":"a","text":true}' }, 'data', { get: () => assert.fail('serialised') });
+    const [row] = JSON.parse(encodeRound([{ unit: 0, write: { ...w, entity } }])) as { data: string }[];
+    assert.equal(row?.data, '{"id":"a","text":true}');
+  });
 });

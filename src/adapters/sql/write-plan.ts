@@ -68,7 +68,7 @@ export function encodeRound(round: readonly PlannedWrite[]): string {
       created: entity.created,
       modified: entity.modified,
       deleted: entity.deleted,
-      data: JSON.stringify(entity.data),
+      data: entity.dataText ?? JSON.stringify(entity.data),
       event: JSON.stringify(event),
     })),
   );

@@ -48,11 +48,14 @@ test('replaying the events with evolve yields the state decide produced', () => 
       assert.ok(create);
       const first = decideModify(undefined, create, { thingId: THING, policyId: THING }, ctx);
       let state = first.next;
+      assert.equal(state.dataText, JSON.stringify(state.data));
       const events: ThingEvent[] = [first.event];
       for (const o of ops) {
         const d = apply(state, o.action, o.path, o.value);
         if (d === undefined) continue;
         assert.equal(d.event.revision, state.revision + 1);
+        // A modified or merged state carries the text it was measured by, which is its own.
+        if (o.action !== 'delete') assert.equal(d.next.dataText, JSON.stringify(d.next.data));
         state = d.next;
         events.push(d.event);
       }
@@ -76,4 +79,16 @@ test('deleting the thing leaves a tombstone whose revision goes on', () => {
   assert.equal(c.status, 201);
   assert.equal(c.next.revision, 3);
   assert.equal(c.event.type, 'things.events:thingCreated');
+});
+
+test('a thing over the size limit is refused, measured by the characters of its text', () => {
+  const modify = (value: JsonValue, max: number) => {
+    const cmd = thingCommand({ action: 'modify', thingId: THING, path: [], channel: 'twin', headers: {}, auth, value });
+    assert.ok(cmd);
+    return decideModify(undefined, cmd, value, { ...ctx, maxThingBytes: max });
+  };
+  const thing = { thingId: THING, policyId: THING, attributes: { s: '\u{1F600}'.repeat(10) } };
+  const length = JSON.stringify(thing).length;
+  assert.equal(modify(thing, length).next.dataText?.length, length);
+  assert.throws(() => modify(thing, length - 1), (e: unknown) => e instanceof DittoError && e.error === 'things:thing.toolarge');
 });

@@ -2,7 +2,7 @@ import { DittoError } from '../../model/errors/index.ts';
 import { isJsonObject, type JsonObject, type JsonValue } from '../../model/json.ts';
 import { deleteAt, formatPointer, getAt, setAt } from '../../model/json-pointer.ts';
 import { applyMergePatch } from '../../model/merge-patch.ts';
-import { jsonCharLength } from '../../model/json-parse.ts';
+import { flattened } from '../../model/json-text.ts';
 import type { StoredEntity } from '../../ports/store.ts';
 import { eventType, type ThingCommand, type ThingEvent, type ThingEventAction } from '../../signals/index.ts';
 import { notFound } from './resource-errors.ts';
@@ -38,12 +38,19 @@ function makeEvent(cmd: ThingCommand, action: ThingEventAction, revision: number
   return value === undefined ? base : { ...base, value };
 }
 
-/** [ditto: limits things max-size] Ditto measures a thing by the characters of its JSON text. */
-function checkSize(data: JsonObject, ctx: DecideContext): void {
-  const bytes = jsonCharLength(data);
-  if (bytes > ctx.maxThingBytes) {
-    throw new DittoError('things:thing.toolarge', { actualKb: Math.ceil(bytes / 1024), maxKb: Math.floor(ctx.maxThingBytes / 1024) });
+/**
+ * [ditto: limits things max-size] Ditto measures a thing by the characters of its JSON text (its
+ * length in UTF-16 code units, Java's `toString().length()`). The
+ * text measured is the state's own, so the state goes on with it (`dataText`): the store writes it
+ * and the cache keeps it, instead of each serialising the thing again.
+ */
+function sized(next: StoredEntity, ctx: DecideContext): StoredEntity {
+  const text = flattened(JSON.stringify(next.data));
+  if (text.length > ctx.maxThingBytes) {
+    throw new DittoError('things:thing.toolarge', { actualKb: Math.ceil(text.length / 1024), maxKb: Math.floor(ctx.maxThingBytes / 1024) });
   }
+  // Not enumerable, as on a loaded state: the state compares and copies as before.
+  return Object.defineProperty({ ...next }, 'dataText', { value: text });
 }
 
 /**
@@ -56,18 +63,17 @@ export function decideModify(state: StoredEntity | undefined, cmd: ThingCommand,
     if (!isJsonObject(value)) throw new DittoError('json.format.invalid', { reason: 'a thing must be a JSON object' });
     const created = !exists(state);
     const data = orderThing(value);
-    checkSize(data, ctx);
     const event = makeEvent(cmd, created ? 'created' : 'modified', revision, ctx.now, data);
-    return { event, next: evolve(state, event), status: created ? 201 : 204, ...(created ? { value: data } : {}) };
+    return { event, next: sized(evolve(state, event), ctx), status: created ? 201 : 204, ...(created ? { value: data } : {}) };
   }
   if (!exists(state)) throw new DittoError('things:thing.notfound', { thingId: cmd.thingId });
   // [ditto: things commands] sub-resources of a feature need the feature to exist.
   if (featureMissing(state, cmd)) throw new DittoError('things:feature.notfound', { thingId: cmd.thingId, featureId: (cmd.resource as { featureId: string }).featureId });
   const created = getAt(state.data, cmd.path) === undefined;
   const data = orderThing(setAt(state.data, cmd.path, value));
-  checkSize(data, ctx);
+  const next = sized({ ...nextMeta(state, revision, ctx.now), data }, ctx);
   const event = makeEvent(cmd, created ? 'created' : 'modified', revision, ctx.now, value);
-  return { event, next: { ...nextMeta(state, revision, ctx.now), data }, status: created ? 201 : 204, ...(created ? { value } : {}) };
+  return { event, next, status: created ? 201 : 204, ...(created ? { value } : {}) };
 }
 
 /** RFC 7396 merge at the command's path; the thing must exist. */
@@ -87,10 +93,10 @@ export function decideMerge(state: StoredEntity | undefined, cmd: ThingCommand, 
   // The patch can touch any part of the thing: validate the whole result.
   data = validateThing(data, cmd.thingId);
   if (data['policyId'] === undefined) throw new DittoError('things:policyId.notdeletable');
-  checkSize(data, ctx);
   const revision = state.revision + 1;
+  const next = sized({ ...nextMeta(state, revision, ctx.now), data }, ctx);
   const event = makeEvent(cmd, 'merged', revision, ctx.now, patch);
-  return { event, next: { ...nextMeta(state, revision, ctx.now), data }, status: 204 };
+  return { event, next, status: 204 };
 }
 
 function checkMergeHeadFields(cmd: ThingCommand, patch: JsonValue): void {
