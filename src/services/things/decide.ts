@@ -49,8 +49,9 @@ function sized(next: StoredEntity, ctx: DecideContext): StoredEntity {
   if (text.length > ctx.maxThingBytes) {
     throw new DittoError('things:thing.toolarge', { actualKb: Math.ceil(text.length / 1024), maxKb: Math.floor(ctx.maxThingBytes / 1024) });
   }
-  // Not enumerable, as on a loaded state: the state compares and copies as before.
-  return Object.defineProperty({ ...next }, 'dataText', { value: text });
+  // Not enumerable, as on a loaded state: the state compares and copies as before. `next` is the
+  // new object its caller just made, so the text is added to it rather than to a copy.
+  return Object.defineProperty(next, 'dataText', { value: text });
 }
 
 /**
@@ -71,7 +72,7 @@ export function decideModify(state: StoredEntity | undefined, cmd: ThingCommand,
   if (featureMissing(state, cmd)) throw new DittoError('things:feature.notfound', { thingId: cmd.thingId, featureId: (cmd.resource as { featureId: string }).featureId });
   const created = getAt(state.data, cmd.path) === undefined;
   const data = orderThing(setAt(state.data, cmd.path, value));
-  const next = sized({ ...nextMeta(state, revision, ctx.now), data }, ctx);
+  const next = sized(nextState(state, revision, ctx.now, data), ctx);
   const event = makeEvent(cmd, created ? 'created' : 'modified', revision, ctx.now, value);
   return { event, next, status: created ? 201 : 204, ...(created ? { value } : {}) };
 }
@@ -94,7 +95,7 @@ export function decideMerge(state: StoredEntity | undefined, cmd: ThingCommand, 
   data = validateThing(data, cmd.thingId);
   if (data['policyId'] === undefined) throw new DittoError('things:policyId.notdeletable');
   const revision = state.revision + 1;
-  const next = sized({ ...nextMeta(state, revision, ctx.now), data }, ctx);
+  const next = sized(nextState(state, revision, ctx.now, data), ctx);
   const event = makeEvent(cmd, 'merged', revision, ctx.now, patch);
   return { event, next, status: 204 };
 }
@@ -124,11 +125,12 @@ export function decideDelete(state: StoredEntity | undefined, cmd: ThingCommand,
   if (featureMissing(state, cmd)) throw new DittoError('things:feature.notfound', { thingId: cmd.thingId, featureId: (cmd.resource as { featureId: string }).featureId });
   if (getAt(state.data, cmd.path) === undefined) throw notFound(cmd.thingId, cmd.resource);
   const event = makeEvent(cmd, 'deleted', revision, ctx.now);
-  return { event, next: { ...nextMeta(state, revision, ctx.now), data: deleteAt(state.data, cmd.path) }, status: 204 };
+  return { event, next: nextState(state, revision, ctx.now, deleteAt(state.data, cmd.path)), status: 204 };
 }
 
-function nextMeta(state: StoredEntity, revision: number, now: string): Omit<StoredEntity, 'data'> {
-  return { type: 'thing', id: state.id, revision, created: state.created, modified: now, deleted: false };
+/** A new object (`sized` adds to it). Written out rather than spread: spreading costs ~1 µs here. */
+function nextState(state: StoredEntity, revision: number, now: string, data: JsonObject): StoredEntity {
+  return { type: 'thing', id: state.id, revision, created: state.created, modified: now, deleted: false, data };
 }
 
 /**
