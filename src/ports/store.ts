@@ -16,8 +16,9 @@ export interface StoredEntity {
   /** The entity's JSON (a thing without special fields, a policy, ...); `{}` for a tombstone. */
   readonly data: JsonObject;
   /**
-   * `JSON.stringify(data)`, when the holder has that text at hand (a state loaded from the store);
-   * whoever keeps the state as text takes it instead of serialising `data` again.
+   * `JSON.stringify(data)`, when the holder has that text at hand (a state loaded from the store,
+   * a thing state a command made and measured); whoever writes or keeps the state as text takes it
+   * instead of serialising `data` again.
    */
   readonly dataText?: string;
 }

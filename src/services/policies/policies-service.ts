@@ -242,8 +242,8 @@ export class PoliciesService {
   /** Every loaded or committed state: expiry timer and announcement schedule follow it. */
   private observe(e: StoredEntity): void {
     if (!e.deleted && e.dataText !== undefined && !mayExpireOrAnnounce(e.dataText)) {
-      // Loaded without any subject that expires or is announced: the same as a policy without
-      // subjects, which spares parsing every policy a restarted server loads.
+      // Loaded, and no subject expires or is announced: what the parsed policy would give (no
+      // expiry, nothing announced), without parsing every policy a restarted server loads.
       this.timers.schedule(e.id, undefined);
       this.announcer?.observe(e.id, undefined);
       return;

@@ -40,9 +40,9 @@ function makeEvent(cmd: ThingCommand, action: ThingEventAction, revision: number
 
 /**
  * [ditto: limits things max-size] Ditto measures a thing by the characters of its JSON text (its
- * length in UTF-16 code units, Java's `toString().length()`). The
- * text measured is the state's own, so the state goes on with it (`dataText`): the store writes it
- * and the cache keeps it, instead of each serialising the thing again.
+ * length in UTF-16 code units, Java's `toString().length()`). The text measured is the state's
+ * own, so the state goes on with it (`dataText`): the store writes it and the cache keeps it,
+ * instead of each serialising the thing again.
  */
 function sized(next: StoredEntity, ctx: DecideContext): StoredEntity {
   const text = flattened(JSON.stringify(next.data));
