@@ -357,6 +357,33 @@ export function storeContract(name: string, open: () => Promise<StoreFixture>, o
       await gc.close();
     });
 
+    void it('group commit with two batches in flight: every write applied, each entity in order, statements and transactions interleaved', async () => {
+      const gc = new GroupCommitter(f.store, { maxInFlight: 2 });
+      f.client.reset();
+      const writers = Array.from({ length: 16 }, () => freshId());
+      const pairs = Array.from({ length: 8 }, () => freshId());
+      await Promise.all([
+        // One entity per writer, each write after the last: batches of one write per entity.
+        ...writers.map(async (id) => {
+          for (let r = 1; r <= 10; r++) await gc.submit([write(entityAt('thing', id, r, { r }), r - 1)]);
+        }),
+        // Two writes of one entity submitted together share a batch or wait for each other; a
+        // batch with both takes the transaction path.
+        ...pairs.map(async (id) => {
+          for (let r = 1; r <= 9; r += 2) {
+            await Promise.all([gc.submit([write(entityAt('thing', id, r, { r }), r - 1)]), gc.submit([write(entityAt('thing', id, r + 1, { r: r + 1 }), r)])]);
+          }
+        }),
+      ]);
+      await gc.close();
+      assert.ok(f.client.transactions > 0, 'some batch took the transaction path');
+      for (const e of await f.store.loadMany('thing', [...writers, ...pairs])) {
+        assert.equal(e.revision, 10, e.id);
+        assert.deepEqual(e.data, { r: 10 });
+        assert.deepEqual((await f.store.journal('thing', e.id, 1, 10)).map((j) => j.revision), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      }
+    });
+
     void it('group commit: a conflicting unit rejects its own submit only', async () => {
       const gc = new GroupCommitter(f.store);
       const id = freshId();
