@@ -67,7 +67,7 @@ export async function openStore(config: Config, logger: Logger, embedded?: Promi
   }
   // PGlite runs one statement at a time, but a second batch sent meanwhile waits in its thread and
   // starts the moment the first ends, instead of after the server's thread has taken the answer
-  // and sent the next (docs/benchmarks.md: 14-17 % more writes per second with 2).
+  // and sent the next (docs/benchmarks.md: ~10 % more writes per second with 2).
   const maxInFlight = config.postgresUrl === undefined ? config.pgliteCommitsInFlight : config.postgresCommitsInFlight;
   const committer = new GroupCommitter(store, { maxInFlight });
   // Queued writes are committed before the store goes away.
