@@ -27,7 +27,8 @@ void describe('GrowthAnalyzer', () => {
   void it('analyzes once the changes reach the minimum, then once they reach the size it found', async () => {
     ran.length = 0;
     const errors: unknown[] = [];
-    const analyzer = new GrowthAnalyzer(recording, ['ANALYZE grows', 'VACUUM grows'], 'grows', 100, (e) => errors.push(e));
+    const done: { ms: number; rows: number }[] = [];
+    const analyzer = new GrowthAnalyzer(recording, ['ANALYZE grows', 'VACUUM grows'], 'grows', 100, (e) => errors.push(e), (d) => done.push(d));
     await db.query('INSERT INTO grows SELECT g FROM generate_series(1, 99) g');
     analyzer.note(99);
     await settle();
@@ -39,6 +40,10 @@ void describe('GrowthAnalyzer', () => {
     await settle();
     await analyzer.idle();
     assert.deepEqual(ran, ['ANALYZE grows', 'VACUUM grows'], 'both statements, in order, once');
+    // Each background run is reported with its time and the rows the table was found to hold.
+    assert.equal(done.length, 1);
+    assert.equal(done[0]?.rows, 100);
+    assert.ok(Number.isInteger(done[0]?.ms) && (done[0]?.ms ?? -1) >= 0);
     ran.length = 0;
     analyzer.note(99);
     await settle();

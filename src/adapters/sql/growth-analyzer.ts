@@ -18,6 +18,8 @@ export class GrowthAnalyzer {
   /**
    * @param statements run in order (an ANALYZE, and whatever should follow it)
    * @param sizeOf the table whose estimated row count (`reltuples`) sets the next threshold
+   * @param onDone told after each background run how long its statements took and the table's
+   *   estimated rows then (on PGlite they hold the only connection, so writes wait that long)
    */
   constructor(
     private readonly client: SqlClient,
@@ -25,6 +27,7 @@ export class GrowthAnalyzer {
     private readonly sizeOf: string,
     private readonly minChanges: number,
     private readonly onError: (err: unknown) => void,
+    private readonly onDone?: (done: { readonly ms: number; readonly rows: number }) => void,
   ) {}
 
   /** Notes `count` changed rows; starts an ANALYZE in the background when they are enough. */
@@ -32,7 +35,11 @@ export class GrowthAnalyzer {
     this.changes += count;
     if (this.running !== undefined || this.stopped || this.changes < Math.max(this.minChanges, this.rowsAtAnalyze)) return;
     this.running = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => this.now())
+      .then(async () => {
+        const started = performance.now();
+        await this.now();
+        this.onDone?.({ ms: Math.round(performance.now() - started), rows: this.rowsAtAnalyze });
+      })
       .catch((err: unknown) => this.onError(err))
       .finally(() => {
         this.running = undefined;

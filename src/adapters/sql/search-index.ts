@@ -86,6 +86,8 @@ function thingStatement(t: SearchTables, writes: readonly ThingIndexWrite[], fir
 export interface SqlSearchIndexOptions {
   /** Told when a background ANALYZE fails (the index itself stays correct, only plans suffer). */
   readonly onError?: (err: unknown) => void;
+  /** Told when a background ANALYZE has run: how long it took, and the value table's rows. */
+  readonly onAnalyze?: (done: { readonly ms: number; readonly rows: number }) => void;
   /** See DEFAULT_NUMBER_STATISTICS (search-schema.ts). */
   readonly numberStatistics?: number;
   /**
@@ -141,6 +143,7 @@ export class SqlSearchIndex implements SearchIndex {
       t.value,
       ANALYZE_MIN_ROWS,
       (err) => options.onError?.(err),
+      options.onAnalyze,
     );
     // Two statements: primary keys would clash if old rows were deleted by the same statement.
     this.clearPolicies = `WITH d AS (DELETE FROM ${t.policySubject} WHERE policy_id = ANY($1::text[]))

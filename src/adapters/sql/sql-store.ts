@@ -187,8 +187,13 @@ export class SqlStore implements Store {
     this.hooks = [...(options.hooks ?? [])];
     this.closeClient = options.closeClient ?? true;
     this.logger = options.logger;
-    this.analyzer = new GrowthAnalyzer(client, [`ANALYZE ${tables.snapshot}`], tables.snapshot, ANALYZE_MIN_CREATED, (err) =>
-      this.logger?.warn({ err }, 'ANALYZE of the snapshot table failed'),
+    this.analyzer = new GrowthAnalyzer(
+      client,
+      [`ANALYZE ${tables.snapshot}`],
+      tables.snapshot,
+      ANALYZE_MIN_CREATED,
+      (err) => this.logger?.warn({ err }, 'ANALYZE of the snapshot table failed'),
+      ({ ms, rows }) => this.logger?.info({ ms, rows }, 'snapshot table analyzed'),
     );
     const select = `SELECT ${LOADED_COLUMNS} FROM ${tables.snapshot}`;
     this.sql = {
