@@ -46,7 +46,8 @@ export function leadingPolicyId(text: string): string | undefined {
   return JSON.parse(text.slice(start, end)) as string;
 }
 
-function policyIdOf(data: JsonObject): string | undefined {
+/** A thing's `policyId` when it is a string. */
+export function policyIdIn(data: JsonObject): string | undefined {
   const policyId = data['policyId'];
   return typeof policyId === 'string' ? policyId : undefined;
 }
@@ -82,7 +83,7 @@ export class CompactThing implements StoredEntity {
     this.deleted = e.deleted;
     // A state loaded from the store comes with its text: it is kept as it is, and not parsed.
     const text = e.dataText;
-    const policyId = (text === undefined ? undefined : leadingPolicyId(text)) ?? policyIdOf(e.data);
+    const policyId = (text === undefined ? undefined : leadingPolicyId(text)) ?? policyIdIn(e.data);
     this.policyId = policyId === e.id ? e.id : policyId;
     this.json = text ?? flattened(JSON.stringify(e.data));
     // The objects of the state are not kept: a read of the whole thing answers with the text, and

@@ -8,7 +8,7 @@ import type { PolicyEnforcer } from '../../policy/index.ts';
 import type { Bus } from '../../ports/bus.ts';
 import type { Store, StoredEntity, WriteUnit } from '../../ports/store.ts';
 import { eventToJson, type RetrieveThingsCommand, type ThingCommand, type ThingCommandResult, type ThingEvent } from '../../signals/index.ts';
-import { CompactThing } from './compact-thing.ts';
+import { CompactThing, policyIdIn } from './compact-thing.ts';
 import { EntityCache } from '../common/entity-cache.ts';
 import { KeyedQueue } from '../common/lru-cache.ts';
 import type { PoliciesService } from '../policies/policies-service.ts';
@@ -21,9 +21,7 @@ import { namespaceOf, readableThing, withSpecialFields } from './thing-view.ts';
 
 /** The thing's policy ID, without parsing a cached thing. */
 function policyIdOf(state: StoredEntity): string | undefined {
-  if (state instanceof CompactThing) return state.policyId;
-  const policyId = state.data['policyId'];
-  return typeof policyId === 'string' ? policyId : undefined;
+  return state instanceof CompactThing ? state.policyId : policyIdIn(state.data);
 }
 
 /**
