@@ -2,7 +2,7 @@
 // a separate `node` so that the measured server has its own event loop and its own /proc entry.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { onCleanup } from './cleanup.ts';
@@ -79,13 +79,19 @@ export function cleanEnv(): Record<string, string> {
   return out;
 }
 
-/** Keeps a child's last lines, and echoes its first few so warnings are seen but cannot flood. */
+/**
+ * Keeps a child's last lines, and echoes its first few so warnings are seen but cannot flood.
+ * `BENCH_SERVER_LOG=FILE` appends every line of every server to FILE, prefixed with its name (with
+ * `BENCH_SERVER_ENV=DOPPEL_LOG_LEVEL=info`, e.g. to see when the background ANALYZEs ran).
+ */
 function tail(child: ChildProcess, name: string, echo: number): () => string[] {
   const lines: string[] = [];
   let echoed = 0;
+  const logFile = process.env['BENCH_SERVER_LOG'];
   const take = (chunk: Buffer): void => {
     for (const line of chunk.toString('utf8').split('\n')) {
       if (line.trim() === '') continue;
+      if (logFile !== undefined && logFile !== '') appendFileSync(logFile, `[${name}] ${line}\n`);
       if (echoed++ < echo) console.error(`  [${name}] ${line.slice(0, 400)}`);
       lines.push(line);
       if (lines.length > 40) lines.shift();

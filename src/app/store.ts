@@ -52,7 +52,7 @@ export async function openStore(config: Config, logger: Logger, embedded?: Promi
     // Registered before the first commit: the index changes in the same transaction as the snapshots.
     const index = await SqlSearchIndex.open(client, store.tables, schema, {
       onError: (err) => logger.warn({ err }, 'search index ANALYZE failed'),
-      onAnalyze: ({ ms, rows }) => logger.info({ ms, valueRows: rows }, 'search index analyzed'),
+      onAnalyze: ({ ms, longestMs, rows }) => logger.info({ ms, longestMs, valueRows: rows }, 'search index analyzed'),
       // PGlite's ANALYZE holds its only connection: the default sample there (see search-schema.ts).
       // Nor does it vacuum anything by itself.
       ...(config.postgresUrl === undefined ? { numberStatistics: EMBEDDED_NUMBER_STATISTICS, vacuumValues: true } : {}),

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { openPgliteClient, type PgliteClient } from '../pglite/index.ts';
 import type { SqlRow } from './client.ts';
-import { GrowthAnalyzer } from './growth-analyzer.ts';
+import { GrowthAnalyzer, type AnalyzerRun } from './growth-analyzer.ts';
 
 void describe('GrowthAnalyzer', () => {
   let db: PgliteClient;
@@ -27,7 +27,7 @@ void describe('GrowthAnalyzer', () => {
   void it('analyzes once the changes reach the minimum, then once they reach the size it found', async () => {
     ran.length = 0;
     const errors: unknown[] = [];
-    const done: { ms: number; rows: number }[] = [];
+    const done: AnalyzerRun[] = [];
     const analyzer = new GrowthAnalyzer(recording, ['ANALYZE grows', 'VACUUM grows'], 'grows', 100, (e) => errors.push(e), (d) => done.push(d));
     await db.query('INSERT INTO grows SELECT g FROM generate_series(1, 99) g');
     analyzer.note(99);
@@ -44,6 +44,7 @@ void describe('GrowthAnalyzer', () => {
     assert.equal(done.length, 1);
     assert.equal(done[0]?.rows, 100);
     assert.ok(Number.isInteger(done[0]?.ms) && (done[0]?.ms ?? -1) >= 0);
+    assert.ok(Number.isInteger(done[0]?.longestMs) && (done[0]?.longestMs ?? -1) >= 0 && (done[0]?.longestMs ?? 0) <= (done[0]?.ms ?? -1));
     ran.length = 0;
     analyzer.note(99);
     await settle();
@@ -53,6 +54,31 @@ void describe('GrowthAnalyzer', () => {
     await settle();
     await analyzer.idle();
     assert.deepEqual(ran, ['ANALYZE grows', 'VACUUM grows']);
+    assert.deepEqual(errors, []);
+  });
+
+  void it('lets what was sent during a statement run before its next one', async () => {
+    // On PGlite a statement holds the only connection; the writes queued meanwhile must not wait
+    // for the whole run.
+    const order: string[] = [];
+    const interleaving = {
+      ...recording,
+      query: <T extends SqlRow = SqlRow>(text: string, params?: readonly unknown[]) => {
+        if (text.startsWith('SELECT reltuples')) return db.query<T>(text, params);
+        const answer = db.query<T>(text, params).then((rows) => {
+          order.push(`${text} answered`);
+          return rows;
+        });
+        if (text === 'ANALYZE grows') void db.query(`SELECT 'sent during the ANALYZE'`).then(() => order.push('the query sent during the ANALYZE answered'));
+        return answer;
+      },
+    };
+    const errors: unknown[] = [];
+    const analyzer = new GrowthAnalyzer(interleaving, ['ANALYZE grows', 'VACUUM grows'], 'grows', 1, (e) => errors.push(e));
+    analyzer.note(1);
+    await settle();
+    await analyzer.idle();
+    assert.deepEqual(order, ['ANALYZE grows answered', 'the query sent during the ANALYZE answered', 'VACUUM grows answered']);
     assert.deepEqual(errors, []);
   });
 

@@ -9,6 +9,16 @@ import type { SqlClient } from './client.ts';
  * doubles, and rarely once its size is stable. It runs outside the caller's path (after a
  * setImmediate, so never inside a commit) and one at a time.
  */
+/** What a background run of a GrowthAnalyzer reports. */
+export interface AnalyzerRun {
+  /** All its statements, from the first sent to the last answered. */
+  readonly ms: number;
+  /** The longest single statement, from sent to answered (waiting for the connection included). */
+  readonly longestMs: number;
+  /** The table's estimated rows afterwards. */
+  readonly rows: number;
+}
+
 export class GrowthAnalyzer {
   private changes = 0;
   private rowsAtAnalyze = 0;
@@ -18,8 +28,10 @@ export class GrowthAnalyzer {
   /**
    * @param statements run in order (an ANALYZE, and whatever should follow it)
    * @param sizeOf the table whose estimated row count (`reltuples`) sets the next threshold
-   * @param onDone told after each background run how long its statements took and the table's
-   *   estimated rows then (on PGlite they hold the only connection, so writes wait that long)
+   * @param onDone told after each background run how long its statements took in all, how long
+   *   the longest of them took, and the table's estimated rows then. On PGlite a statement holds
+   *   the only connection, so writes wait that long; between statements the writes queued
+   *   meanwhile run (PGlite serves its callers in order), so the longest one is the stall.
    */
   constructor(
     private readonly client: SqlClient,
@@ -27,7 +39,7 @@ export class GrowthAnalyzer {
     private readonly sizeOf: string,
     private readonly minChanges: number,
     private readonly onError: (err: unknown) => void,
-    private readonly onDone?: (done: { readonly ms: number; readonly rows: number }) => void,
+    private readonly onDone?: (done: AnalyzerRun) => void,
   ) {}
 
   /** Notes `count` changed rows; starts an ANALYZE in the background when they are enough. */
@@ -37,8 +49,8 @@ export class GrowthAnalyzer {
     this.running = new Promise<void>((resolve) => setImmediate(resolve))
       .then(async () => {
         const started = performance.now();
-        await this.now();
-        this.onDone?.({ ms: Math.round(performance.now() - started), rows: this.rowsAtAnalyze });
+        const longestMs = await this.now();
+        this.onDone?.({ ms: Math.round(performance.now() - started), longestMs: Math.round(longestMs), rows: this.rowsAtAnalyze });
       })
       .catch((err: unknown) => this.onError(err))
       .finally(() => {
@@ -46,13 +58,19 @@ export class GrowthAnalyzer {
       });
   }
 
-  /** Runs the statements now and resets the count. */
-  async now(): Promise<void> {
+  /** Runs the statements now and resets the count; returns how long the longest one took (ms). */
+  async now(): Promise<number> {
     const counted = this.changes;
-    for (const statement of this.statements) await this.client.query(statement);
+    let longest = 0;
+    for (const statement of this.statements) {
+      const started = performance.now();
+      await this.client.query(statement);
+      longest = Math.max(longest, performance.now() - started);
+    }
     const size = await this.client.query(`SELECT reltuples FROM pg_class WHERE oid = $1::regclass`, [this.sizeOf]);
     this.rowsAtAnalyze = Math.max(0, Number(size[0]?.['reltuples'] ?? 0));
     this.changes -= counted;
+    return longest;
   }
 
   /** Resolves when no ANALYZE is running. */

@@ -193,7 +193,7 @@ export class SqlStore implements Store {
       tables.snapshot,
       ANALYZE_MIN_CREATED,
       (err) => this.logger?.warn({ err }, 'ANALYZE of the snapshot table failed'),
-      ({ ms, rows }) => this.logger?.info({ ms, rows }, 'snapshot table analyzed'),
+      ({ ms, longestMs, rows }) => this.logger?.info({ ms, longestMs, rows }, 'snapshot table analyzed'),
     );
     const select = `SELECT ${LOADED_COLUMNS} FROM ${tables.snapshot}`;
     this.sql = {
