@@ -55,7 +55,7 @@ export async function openStore(config: Config, logger: Logger, embedded?: Promi
       onAnalyze: ({ ms, longestMs, rows }) => logger.info({ ms, longestMs, valueRows: rows }, 'search index analyzed'),
       // PGlite's ANALYZE holds its only connection: the default sample there (see search-schema.ts).
       // Nor does it vacuum anything by itself.
-      ...(config.postgresUrl === undefined ? { numberStatistics: EMBEDDED_NUMBER_STATISTICS, vacuumValues: true } : {}),
+      ...(config.postgresUrl === undefined ? { numberStatistics: EMBEDDED_NUMBER_STATISTICS, vacuumValues: true, analyzeValuesInSteps: true } : {}),
     });
     store.addCommitHook(index.hook);
     search = index;

@@ -95,6 +95,39 @@ describe('SQL search index without autovacuum', () => {
   });
 });
 
+describe('SQL search index: the value table analyzed in steps', () => {
+  test('the steps gather the statistics of every column and every joint statistics object', async () => {
+    for (const analyzeValuesInSteps of [true, false]) {
+      const client = await openPgliteClient();
+      try {
+        const store = await SqlStore.open(client, { closeClient: false });
+        const index = await SqlSearchIndex.open(client, store.tables, 'public', { analyzeValuesInSteps });
+        store.addCommitHook(index.hook);
+        // 6,000 value rows of every kind: more than the changes after which the first ANALYZE runs.
+        const attributes = (i: number): JsonObject => ({ n: i % 7, t: `s${i % 5}`, b: i % 2 === 0, z: null, o: { n: i } });
+        await store.commit(Array.from({ length: 1_200 }, (_, i) => [write(entity('thing', `a:t${i}`, 1, { thingId: `a:t${i}`, policyId: 'a:p', attributes: attributes(i) }))]));
+        let analyzes = 0;
+        for (let i = 0; i < 100 && analyzes === 0; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          await index.idle();
+          const [r] = await client.query(`SELECT analyze_count::int AS a FROM pg_stat_user_tables WHERE relname = 'doppel_search_value'`);
+          analyzes = Number(r?.['a']);
+        }
+        assert.equal(analyzes, analyzeValuesInSteps ? 3 : 1, 'ANALYZE statements of the value table');
+        const columns = await client.query(`SELECT attname FROM pg_stats WHERE tablename = 'doppel_search_value' ORDER BY attname`);
+        assert.deepEqual(columns.map((c) => c['attname']), ['b', 'fid', 'gpath', 'kind', 'n', 't', 'thing_id']);
+        const joint = await client.query(`SELECT s.stxname FROM pg_statistic_ext s JOIN pg_statistic_ext_data d ON d.stxoid = s.oid
+          WHERE s.stxrelid = 'doppel_search_value'::regclass AND d.stxdmcv IS NOT NULL ORDER BY s.stxname`);
+        assert.deepEqual(joint.map((j) => j['stxname']), ['doppel_search_value_stats_kb', 'doppel_search_value_stats_kn', 'doppel_search_value_stats_kt']);
+        const [size] = await client.query(`SELECT reltuples FROM pg_class WHERE relname = 'doppel_search_value'`);
+        assert.ok(Number(size?.['reltuples']) >= 6_000, `reltuples ${String(size?.['reltuples'])}`);
+      } finally {
+        await client.close();
+      }
+    }
+  });
+});
+
 const pg = await postgresForTests();
 
 describe('SQL search index: pages by ID filtered by value rows', () => {
