@@ -4,6 +4,7 @@ import { openPgliteClient } from '../../src/adapters/pglite/index.ts';
 import { openPostgresClient } from '../../src/adapters/postgres/index.ts';
 import fc from 'fast-check';
 import { SqlSearchIndex, SqlStore, type SqlClient } from '../../src/adapters/sql/index.ts';
+import type { SqlSearchIndexOptions } from '../../src/adapters/sql/search-index.ts';
 import { storable } from '../../src/adapters/sql/search-rows.ts';
 import type { JsonObject, JsonValue } from '../../src/model/json.ts';
 import { deleteAt, setAt } from '../../src/model/json-pointer.ts';
@@ -64,56 +65,63 @@ describe('SQL search index', () => {
   });
 });
 
+/** The value table's counters of VACUUM and ANALYZE statements. */
+interface ValueTableCounts {
+  readonly vacuums: number;
+  readonly analyzes: number;
+}
+
+/**
+ * An index on PGlite opened with `options` and given `things`, enough value rows for a background
+ * ANALYZE: `check` runs once one has (or after ~2 s), with the client and the value table's counts.
+ */
+async function withAnalyzedIndex(options: SqlSearchIndexOptions, things: readonly JsonObject[], check: (client: SqlClient, seen: ValueTableCounts) => Promise<void>): Promise<void> {
+  const client = await openPgliteClient();
+  try {
+    const store = await SqlStore.open(client, { closeClient: false });
+    const index = await SqlSearchIndex.open(client, store.tables, 'public', options);
+    store.addCommitHook(index.hook);
+    await store.commit(things.map((data) => [write(entity('thing', String(data['thingId']), 1, data))]));
+    const counts = async (): Promise<ValueTableCounts> => {
+      const [r] = await client.query(`SELECT vacuum_count::int AS v, analyze_count::int AS a FROM pg_stat_user_tables WHERE relname = 'doppel_search_value'`);
+      return { vacuums: Number(r?.['v']), analyzes: Number(r?.['a']) };
+    };
+    await index.idle();
+    let seen = await counts();
+    for (let i = 0; i < 100 && seen.analyzes === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await index.idle();
+      seen = await counts();
+    }
+    await check(client, seen);
+  } finally {
+    await client.close();
+  }
+}
+
 describe('SQL search index without autovacuum', () => {
   test('vacuums its value table with its ANALYZEs when told the database does not', async () => {
+    const attributes = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`a${i}`, i]));
+    // 6,000 value rows: more than the changes after which the first ANALYZE runs.
+    const things = Array.from({ length: 600 }, (_, i) => ({ thingId: `a:t${i}`, policyId: 'a:p', attributes }));
     for (const vacuumValues of [true, false]) {
-      const client = await openPgliteClient();
-      try {
-        const store = await SqlStore.open(client, { closeClient: false });
-        const index = await SqlSearchIndex.open(client, store.tables, 'public', { vacuumValues });
-        store.addCommitHook(index.hook);
-        const attributes = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`a${i}`, i]));
-        // 6,000 value rows: more than the changes after which the first ANALYZE runs.
-        await store.commit(Array.from({ length: 600 }, (_, i) => [write(entity('thing', `a:t${i}`, 1, { thingId: `a:t${i}`, policyId: 'a:p', attributes }))]));
-        await index.idle();
-        const stats = async (): Promise<{ vacuums: number; analyzes: number }> => {
-          const [r] = await client.query(`SELECT vacuum_count::int AS v, analyze_count::int AS a FROM pg_stat_user_tables WHERE relname = 'doppel_search_value'`);
-          return { vacuums: Number(r?.['v']), analyzes: Number(r?.['a']) };
-        };
-        let seen = await stats();
-        for (let i = 0; i < 100 && seen.analyzes === 0; i++) {
-          await new Promise((resolve) => setTimeout(resolve, 20));
-          await index.idle();
-          seen = await stats();
-        }
+      await withAnalyzedIndex({ vacuumValues }, things, (_client, seen) => {
         assert.ok(seen.analyzes > 0, 'the ANALYZE ran');
         assert.equal(seen.vacuums > 0, vacuumValues, `vacuumValues ${String(vacuumValues)}: ${seen.vacuums} VACUUMs`);
-      } finally {
-        await client.close();
-      }
+        return Promise.resolve();
+      });
     }
   });
 });
 
 describe('SQL search index: the value table analyzed in steps', () => {
   test('the steps gather the statistics of every column and every joint statistics object', async () => {
+    // Values of every kind, ~7,000 value rows.
+    const attributes = (i: number): JsonObject => ({ n: i % 7, t: `s${i % 5}`, b: i % 2 === 0, z: null, o: { n: i } });
+    const things = Array.from({ length: 1_200 }, (_, i) => ({ thingId: `a:t${i}`, policyId: 'a:p', attributes: attributes(i) }));
     for (const analyzeValuesInSteps of [true, false]) {
-      const client = await openPgliteClient();
-      try {
-        const store = await SqlStore.open(client, { closeClient: false });
-        const index = await SqlSearchIndex.open(client, store.tables, 'public', { analyzeValuesInSteps });
-        store.addCommitHook(index.hook);
-        // 6,000 value rows of every kind: more than the changes after which the first ANALYZE runs.
-        const attributes = (i: number): JsonObject => ({ n: i % 7, t: `s${i % 5}`, b: i % 2 === 0, z: null, o: { n: i } });
-        await store.commit(Array.from({ length: 1_200 }, (_, i) => [write(entity('thing', `a:t${i}`, 1, { thingId: `a:t${i}`, policyId: 'a:p', attributes: attributes(i) }))]));
-        let analyzes = 0;
-        for (let i = 0; i < 100 && analyzes === 0; i++) {
-          await new Promise((resolve) => setTimeout(resolve, 20));
-          await index.idle();
-          const [r] = await client.query(`SELECT analyze_count::int AS a FROM pg_stat_user_tables WHERE relname = 'doppel_search_value'`);
-          analyzes = Number(r?.['a']);
-        }
-        assert.equal(analyzes, analyzeValuesInSteps ? 3 : 1, 'ANALYZE statements of the value table');
+      await withAnalyzedIndex({ analyzeValuesInSteps }, things, async (client, seen) => {
+        assert.equal(seen.analyzes, analyzeValuesInSteps ? 3 : 1, 'ANALYZE statements of the value table');
         const columns = await client.query(`SELECT attname FROM pg_stats WHERE tablename = 'doppel_search_value' ORDER BY attname`);
         assert.deepEqual(columns.map((c) => c['attname']), ['b', 'fid', 'gpath', 'kind', 'n', 't', 'thing_id']);
         const joint = await client.query(`SELECT s.stxname FROM pg_statistic_ext s JOIN pg_statistic_ext_data d ON d.stxoid = s.oid
@@ -121,9 +129,7 @@ describe('SQL search index: the value table analyzed in steps', () => {
         assert.deepEqual(joint.map((j) => j['stxname']), ['doppel_search_value_stats_kb', 'doppel_search_value_stats_kn', 'doppel_search_value_stats_kt']);
         const [size] = await client.query(`SELECT reltuples FROM pg_class WHERE relname = 'doppel_search_value'`);
         assert.ok(Number(size?.['reltuples']) >= 6_000, `reltuples ${String(size?.['reltuples'])}`);
-      } finally {
-        await client.close();
-      }
+      });
     }
   });
 });
