@@ -57,9 +57,9 @@ void describe('GrowthAnalyzer', () => {
     assert.deepEqual(errors, []);
   });
 
-  void it('lets what was sent during a statement run before its next one', async () => {
+  void it('lets what was sent during a statement, and what follows it, run before its next one', async () => {
     // On PGlite a statement holds the only connection; the writes queued meanwhile must not wait
-    // for the whole run.
+    // for the whole run, nor those sent once they are answered (PAUSE_BETWEEN_STATEMENTS_MS).
     const order: string[] = [];
     const interleaving = {
       ...recording,
@@ -69,7 +69,14 @@ void describe('GrowthAnalyzer', () => {
           order.push(`${text} answered`);
           return rows;
         });
-        if (text === 'ANALYZE grows') void db.query(`SELECT 'sent during the ANALYZE'`).then(() => order.push('the query sent during the ANALYZE answered'));
+        if (text === 'ANALYZE grows') {
+          // As the group committer does: the next batch goes once the one in flight has ended.
+          void db.query(`SELECT 'sent during the ANALYZE'`).then(async () => {
+            order.push('the query sent during the ANALYZE answered');
+            await db.query(`SELECT 'sent after it'`);
+            order.push('the query sent after it answered');
+          });
+        }
         return answer;
       },
     };
@@ -78,7 +85,7 @@ void describe('GrowthAnalyzer', () => {
     analyzer.note(1);
     await settle();
     await analyzer.idle();
-    assert.deepEqual(order, ['ANALYZE grows answered', 'the query sent during the ANALYZE answered', 'VACUUM grows answered']);
+    assert.deepEqual(order, ['ANALYZE grows answered', 'the query sent during the ANALYZE answered', 'the query sent after it answered', 'VACUUM grows answered']);
     assert.deepEqual(errors, []);
   });
 

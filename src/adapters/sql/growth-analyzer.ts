@@ -1,14 +1,5 @@
 import type { SqlClient } from './client.ts';
 
-/**
- * ANALYZE of tables as they grow, for the SQL store and the search index. PGlite has no autovacuum,
- * so nothing else gathers statistics there; and on both stores an ANALYZE makes the database plan
- * again the cached statements that use the table (the batch writes run with cached generic plans,
- * see `QueryOptions.batch`). The callers note their changes; once they reach the table's size at
- * the last ANALYZE (and at least `minChanges`), another runs: about each time a growing table
- * doubles, and rarely once its size is stable. It runs outside the caller's path (after a
- * setImmediate, so never inside a commit) and one at a time.
- */
 /** What a background run of a GrowthAnalyzer reports. */
 export interface AnalyzerRun {
   /** All its statements, from the first sent to the last answered. */
@@ -19,6 +10,23 @@ export interface AnalyzerRun {
   readonly rows: number;
 }
 
+/**
+ * A background run waits this long between two statements. A write sent while one runs waits for
+ * it; without a pause, the next statement would be queued before the writes that the group
+ * committer held back meanwhile (it sends a batch only when one in flight ends), and these would
+ * wait for two statements. At 4,000 writes/s a batch takes a few milliseconds.
+ */
+export const PAUSE_BETWEEN_STATEMENTS_MS = 20;
+
+/**
+ * ANALYZE of tables as they grow, for the SQL store and the search index. PGlite has no autovacuum,
+ * so nothing else gathers statistics there; and on both stores an ANALYZE makes the database plan
+ * again the cached statements that use the table (the batch writes run with cached generic plans,
+ * see `QueryOptions.batch`). The callers note their changes; once they reach the table's size at
+ * the last ANALYZE (and at least `minChanges`), another runs: about each time a growing table
+ * doubles, and rarely once its size is stable. It runs outside the caller's path (after a
+ * setImmediate, so never inside a commit) and one at a time.
+ */
 export class GrowthAnalyzer {
   private changes = 0;
   private rowsAtAnalyze = 0;
@@ -49,7 +57,7 @@ export class GrowthAnalyzer {
     this.running = new Promise<void>((resolve) => setImmediate(resolve))
       .then(async () => {
         const started = performance.now();
-        const longestMs = await this.now();
+        const longestMs = await this.now(PAUSE_BETWEEN_STATEMENTS_MS);
         this.onDone?.({ ms: Math.round(performance.now() - started), longestMs: Math.round(longestMs), rows: this.rowsAtAnalyze });
       })
       .catch((err: unknown) => this.onError(err))
@@ -58,11 +66,15 @@ export class GrowthAnalyzer {
       });
   }
 
-  /** Runs the statements now and resets the count; returns how long the longest one took (ms). */
-  async now(): Promise<number> {
+  /**
+   * Runs the statements now, `pauseMs` apart, and resets the count; returns how long the longest
+   * one took (ms).
+   */
+  async now(pauseMs = 0): Promise<number> {
     const counted = this.changes;
     let longest = 0;
-    for (const statement of this.statements) {
+    for (const [i, statement] of this.statements.entries()) {
+      if (i > 0 && pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
       const started = performance.now();
       await this.client.query(statement);
       longest = Math.max(longest, performance.now() - started);
