@@ -59,7 +59,7 @@ void describe('GrowthAnalyzer', () => {
 
   void it('lets what was sent during a statement, and what follows it, run before its next one', async () => {
     // On PGlite a statement holds the only connection; the writes queued meanwhile must not wait
-    // for the whole run, nor those sent once they are answered (PAUSE_BETWEEN_STATEMENTS_MS).
+    // for the whole run, nor those sent once they are answered (PAUSE_MIN_MS).
     const order: string[] = [];
     const interleaving = {
       ...recording,

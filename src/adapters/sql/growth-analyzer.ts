@@ -11,12 +11,15 @@ export interface AnalyzerRun {
 }
 
 /**
- * A background run waits this long between two statements. A write sent while one runs waits for
- * it; without a pause, the next statement would be queued before the writes that the group
- * committer held back meanwhile (it sends a batch only when one in flight ends), and these would
- * wait for two statements. At 4,000 writes/s a batch takes a few milliseconds.
+ * A background run pauses between two statements for twice as long as the last one took, and at
+ * least PAUSE_MIN_MS. On PGlite the writes sent while a statement runs wait for it, and more keep
+ * coming: at half the store's peak rate, draining what queued takes about as long as the statement
+ * did. Without such a pause the next statement would start before that backlog is gone (the group
+ * committer sends a batch only when one in flight ends), and requests would wait through several
+ * statements.
  */
-export const PAUSE_BETWEEN_STATEMENTS_MS = 20;
+export const PAUSE_FACTOR = 2;
+export const PAUSE_MIN_MS = 20;
 
 /**
  * ANALYZE of tables as they grow, for the SQL store and the search index. PGlite has no autovacuum,
@@ -57,7 +60,7 @@ export class GrowthAnalyzer {
     this.running = new Promise<void>((resolve) => setImmediate(resolve))
       .then(async () => {
         const started = performance.now();
-        const longestMs = await this.now(PAUSE_BETWEEN_STATEMENTS_MS);
+        const longestMs = await this.now(true);
         this.onDone?.({ ms: Math.round(performance.now() - started), longestMs: Math.round(longestMs), rows: this.rowsAtAnalyze });
       })
       .catch((err: unknown) => this.onError(err))
@@ -67,17 +70,19 @@ export class GrowthAnalyzer {
   }
 
   /**
-   * Runs the statements now, `pauseMs` apart, and resets the count; returns how long the longest
-   * one took (ms).
+   * Runs the statements now (with `pauses`, paced as PAUSE_FACTOR says) and resets the
+   * count; returns how long the longest one took (ms).
    */
-  async now(pauseMs = 0): Promise<number> {
+  async now(pauses = false): Promise<number> {
     const counted = this.changes;
     let longest = 0;
+    let last = 0;
     for (const [i, statement] of this.statements.entries()) {
-      if (i > 0 && pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
+      if (i > 0 && pauses) await new Promise((resolve) => setTimeout(resolve, Math.max(PAUSE_MIN_MS, PAUSE_FACTOR * last)));
       const started = performance.now();
       await this.client.query(statement);
-      longest = Math.max(longest, performance.now() - started);
+      last = performance.now() - started;
+      longest = Math.max(longest, last);
     }
     const size = await this.client.query(`SELECT reltuples FROM pg_class WHERE oid = $1::regclass`, [this.sizeOf]);
     this.rowsAtAnalyze = Math.max(0, Number(size[0]?.['reltuples'] ?? 0));
