@@ -89,6 +89,39 @@ void describe('GrowthAnalyzer', () => {
     assert.deepEqual(errors, []);
   });
 
+  void it('stops in a pause between statements without running the rest', async () => {
+    const sent: string[] = [];
+    const done: AnalyzerRun[] = [];
+    let stopTook: Promise<number> | undefined;
+    const stopping = {
+      ...recording,
+      query: <T extends SqlRow = SqlRow>(text: string, params?: readonly unknown[]) => {
+        if (!text.startsWith('SELECT reltuples')) sent.push(text);
+        return db.query<T>(text, params).then((rows) => {
+          if (text.startsWith('SELECT pg_sleep')) {
+            // Stopped 0.1 s into the pause.
+            stopTook = new Promise((resolve) => setTimeout(resolve, 100)).then(() => {
+              const asked = performance.now();
+              return analyzer.stop().then(() => performance.now() - asked);
+            });
+          }
+          return rows;
+        });
+      },
+    };
+    const errors: unknown[] = [];
+    // The first statement takes 0.4 s, so the pause after it would take 0.8 s.
+    const analyzer = new GrowthAnalyzer(stopping, ['SELECT pg_sleep(0.4)', 'VACUUM grows'], 'grows', 1, (e) => errors.push(e), (d) => done.push(d));
+    analyzer.note(1);
+    await settle();
+    await analyzer.idle();
+    const took = await stopTook;
+    assert.ok(took !== undefined && took < 400, `stop took ${String(took)} ms; it should cut the pause short`);
+    assert.deepEqual(sent, ['SELECT pg_sleep(0.4)'], 'nothing after the pause');
+    assert.deepEqual(done, [], 'a cut run is not reported');
+    assert.deepEqual(errors, []);
+  });
+
   void it('starts nothing once stopped, and reports failures without throwing', async () => {
     ran.length = 0;
     const errors: unknown[] = [];

@@ -35,6 +35,8 @@ export class GrowthAnalyzer {
   private rowsAtAnalyze = 0;
   private running: Promise<void> | undefined;
   private stopped = false;
+  /** Ends the pause of the running ANALYZE now (see `stop`). */
+  private endPause: (() => void) | undefined;
 
   /**
    * @param statements run in order (an ANALYZE, and whatever should follow it)
@@ -61,7 +63,7 @@ export class GrowthAnalyzer {
       .then(async () => {
         const started = performance.now();
         const longestMs = await this.now(true);
-        this.onDone?.({ ms: Math.round(performance.now() - started), longestMs: Math.round(longestMs), rows: this.rowsAtAnalyze });
+        if (longestMs !== undefined) this.onDone?.({ ms: Math.round(performance.now() - started), longestMs: Math.round(longestMs), rows: this.rowsAtAnalyze });
       })
       .catch((err: unknown) => this.onError(err))
       .finally(() => {
@@ -70,15 +72,19 @@ export class GrowthAnalyzer {
   }
 
   /**
-   * Runs the statements now (with `pauses`, paced as PAUSE_FACTOR says) and resets the
-   * count; returns how long the longest one took (ms).
+   * Runs the statements now (with `pauses`, paced as PAUSE_FACTOR says) and resets the count;
+   * returns how long the longest one took (ms), or undefined when `stop` cut a pause short (the
+   * statements after it do not run, and the count stays).
    */
-  async now(pauses = false): Promise<number> {
+  async now(pauses = false): Promise<number | undefined> {
     const counted = this.changes;
     let longest = 0;
     let last = 0;
     for (const [i, statement] of this.statements.entries()) {
-      if (i > 0 && pauses) await new Promise((resolve) => setTimeout(resolve, Math.max(PAUSE_MIN_MS, PAUSE_FACTOR * last)));
+      if (i > 0 && pauses) {
+        if (!this.stopped) await this.pause(Math.max(PAUSE_MIN_MS, PAUSE_FACTOR * last));
+        if (this.stopped) return undefined;
+      }
       const started = performance.now();
       await this.client.query(statement);
       last = performance.now() - started;
@@ -95,9 +101,25 @@ export class GrowthAnalyzer {
     await this.running;
   }
 
-  /** Starts no more ANALYZEs; resolves when the running one (if any) has finished. */
+  /**
+   * Starts no more ANALYZEs; resolves when the running one (if any) has finished its statement (a
+   * run in a pause stops there, so that closing the store need not wait for the rest).
+   */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.endPause?.();
     await this.running;
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const end = (): void => {
+        clearTimeout(timer);
+        this.endPause = undefined;
+        resolve();
+      };
+      const timer = setTimeout(end, ms);
+      this.endPause = end;
+    });
   }
 }
