@@ -35,12 +35,12 @@ const ANALYZE_MIN_ROWS = 5_000;
  * The value table's ANALYZE in three statements, one per joint statistics object of search-schema.ts
  * (`kn`, `kt`, `kb`): each gathers the statistics of the columns it names and builds the objects
  * whose columns are all among them; every column is in one of them. On PGlite, where an ANALYZE
- * holds the only connection, the writes queued meanwhile run between the three. At 170,000 rows
- * the whole table took 155-250 ms in one statement, the three 85-140 ms each (each samples the
- * table again, so together they take about twice as long, once per as many changed rows as the
- * table holds). Each also warns that it could not build the other two objects (PostgreSQL keeps
- * their last statistics); PGlite drops warnings, and PostgreSQL, whose ANALYZE blocks no write,
- * analyzes the table in one statement.
+ * holds the only connection, the writes queued meanwhile run between the three (GrowthAnalyzer
+ * pauses for them). At 170,000 rows the whole table took 155-250 ms in one statement, the three
+ * 85-140 ms each when measured alone; each samples the table again, so together they take about
+ * half as long again, once per as many changed rows as the table holds. Each also warns that it
+ * could not build the other two objects (PostgreSQL keeps their last statistics); PGlite drops
+ * warnings, and PostgreSQL, whose ANALYZE blocks no write, analyzes the table in one statement.
  */
 export const VALUE_ANALYZE_STEPS = ['thing_id, gpath, fid, kind, n', 'gpath, fid, kind, t', 'gpath, fid, kind, b'] as const;
 
