@@ -47,7 +47,7 @@ export async function openStore(config: Config, logger: Logger, embedded?: Promi
   }
   const store = await SqlStore.open(client, { schema, logger });
   let search: SearchIndex;
-  let idle: () => Promise<void> = () => Promise.resolve();
+  let stopAnalyzing: () => Promise<void> = () => Promise.resolve();
   if (config.searchIndex) {
     // Registered before the first commit: the index changes in the same transaction as the snapshots.
     const index = await SqlSearchIndex.open(client, store.tables, schema, {
@@ -59,7 +59,7 @@ export async function openStore(config: Config, logger: Logger, embedded?: Promi
     });
     store.addCommitHook(index.hook);
     search = index;
-    idle = () => index.idle();
+    stopAnalyzing = () => index.stop();
   } else {
     await SqlSearchIndex.invalidate(client, store.tables, schema);
     logger.warn('the search index is off (DOPPEL_SEARCH_INDEX=false): searches answer 503 until a start with it on rebuilds it');
@@ -71,10 +71,11 @@ export async function openStore(config: Config, logger: Logger, embedded?: Promi
   // and sent the next (docs/benchmarks.md: ~10 % more writes per second with 2).
   const maxInFlight = config.postgresUrl === undefined ? config.pgliteCommitsInFlight : config.postgresCommitsInFlight;
   const committer = new GroupCommitter(store, { maxInFlight });
-  // Queued writes are committed before the store goes away.
+  // Queued writes are committed before the store goes away; a background ANALYZE of the index
+  // ends with its running statement rather than going through its pauses.
   const close = async (): Promise<void> => {
     await committer.close();
-    await idle();
+    await stopAnalyzing();
     await store.close();
   };
   return { store, committer, search, description, close };

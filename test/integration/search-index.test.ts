@@ -71,11 +71,21 @@ interface ValueTableCounts {
   readonly analyzes: number;
 }
 
+/** What withAnalyzedIndex hands its check. */
+interface AnalyzedIndex {
+  readonly client: SqlClient;
+  readonly store: SqlStore;
+  readonly index: SqlSearchIndex;
+  /** The value table's counts once the first background ANALYZE has run. */
+  readonly seen: ValueTableCounts;
+  readonly counts: () => Promise<ValueTableCounts>;
+}
+
 /**
  * An index on PGlite opened with `options` and given `things`, enough value rows for a background
- * ANALYZE: `check` runs once one has (or after ~2 s), with the client and the value table's counts.
+ * ANALYZE: `check` runs once one has (or after ~2 s).
  */
-async function withAnalyzedIndex(options: SqlSearchIndexOptions, things: readonly JsonObject[], check: (client: SqlClient, seen: ValueTableCounts) => Promise<void>): Promise<void> {
+async function withAnalyzedIndex(options: SqlSearchIndexOptions, things: readonly JsonObject[], check: (analyzed: AnalyzedIndex) => Promise<void>): Promise<void> {
   const client = await openPgliteClient();
   try {
     const store = await SqlStore.open(client, { closeClient: false });
@@ -93,7 +103,7 @@ async function withAnalyzedIndex(options: SqlSearchIndexOptions, things: readonl
       await index.idle();
       seen = await counts();
     }
-    await check(client, seen);
+    await check({ client, store, index, seen, counts });
   } finally {
     await client.close();
   }
@@ -105,12 +115,29 @@ describe('SQL search index without autovacuum', () => {
     // 6,000 value rows: more than the changes after which the first ANALYZE runs.
     const things = Array.from({ length: 600 }, (_, i) => ({ thingId: `a:t${i}`, policyId: 'a:p', attributes }));
     for (const vacuumValues of [true, false]) {
-      await withAnalyzedIndex({ vacuumValues }, things, (_client, seen) => {
+      await withAnalyzedIndex({ vacuumValues }, things, ({ seen }) => {
         assert.ok(seen.analyzes > 0, 'the ANALYZE ran');
         assert.equal(seen.vacuums > 0, vacuumValues, `vacuumValues ${String(vacuumValues)}: ${seen.vacuums} VACUUMs`);
         return Promise.resolve();
       });
     }
+  });
+
+  test('once stopped, it analyzes nothing more however many rows change', async () => {
+    const attributes = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`a${i}`, i]));
+    const things = Array.from({ length: 600 }, (_, i) => ({ thingId: `a:t${i}`, policyId: 'a:p', attributes }));
+    await withAnalyzedIndex({ vacuumValues: true }, things, async ({ store, index, seen, counts }) => {
+      assert.ok(seen.analyzes > 0, 'the first ANALYZE ran');
+      await index.stop();
+      // Every value changes twice: more changed rows than another ANALYZE needs.
+      const changed = Object.fromEntries(Object.keys(attributes).map((k) => [k, `changed ${k}`]));
+      for (const round of [2, 3]) {
+        await store.commit(things.map((t) => [write(entity('thing', t.thingId, round, { ...t, attributes: round === 2 ? changed : attributes }))]));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await index.idle();
+      assert.deepEqual(await counts(), seen);
+    });
   });
 });
 
@@ -120,7 +147,7 @@ describe('SQL search index: the value table analyzed in steps', () => {
     const attributes = (i: number): JsonObject => ({ n: i % 7, t: `s${i % 5}`, b: i % 2 === 0, z: null, o: { n: i } });
     const things = Array.from({ length: 1_200 }, (_, i) => ({ thingId: `a:t${i}`, policyId: 'a:p', attributes: attributes(i) }));
     for (const analyzeValuesInSteps of [true, false]) {
-      await withAnalyzedIndex({ analyzeValuesInSteps }, things, async (client, seen) => {
+      await withAnalyzedIndex({ analyzeValuesInSteps }, things, async ({ client, seen }) => {
         assert.equal(seen.analyzes, analyzeValuesInSteps ? 3 : 1, 'ANALYZE statements of the value table');
         const columns = await client.query(`SELECT attname FROM pg_stats WHERE tablename = 'doppel_search_value' ORDER BY attname`);
         assert.deepEqual(columns.map((c) => c['attname']), ['b', 'fid', 'gpath', 'kind', 'n', 't', 'thing_id']);

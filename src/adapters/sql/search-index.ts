@@ -211,9 +211,18 @@ export class SqlSearchIndex implements SearchIndex {
     this.analyzer.note(statement.changedRows);
   }
 
-  /** Resolves when no ANALYZE is running (for an orderly close). */
+  /** Resolves when no ANALYZE is running. */
   idle(): Promise<void> {
     return this.analyzer.idle();
+  }
+
+  /**
+   * Starts no more ANALYZEs; resolves once the running one's statement has ended (a run in a
+   * pause ends there), so that the store can close. A start analyzes an index that holds enough
+   * rows to matter (`open`).
+   */
+  stop(): Promise<void> {
+    return this.analyzer.stop();
   }
 
   private async indexPolicies(tx: SqlQueryable, policies: readonly EntityWrite['entity'][]): Promise<void> {
