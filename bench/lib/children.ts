@@ -2,7 +2,7 @@
 // a separate `node` so that the measured server has its own event loop and its own /proc entry.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { onCleanup } from './cleanup.ts';
@@ -68,6 +68,32 @@ function readCpuSeconds(pid: number): number {
   // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}
+
+/**
+ * CPU seconds used so far by each process of the machine's own PostgreSQL (every process named
+ * `postgres`: the backends of all sessions, the WAL writer, the checkpointer), by pid. The bench
+ * accepts only loopback PostgreSQL URLs, so the server it measures runs on this machine.
+ */
+export function localPostgresCpu(): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== 'postgres') continue;
+      out.set(Number(entry), readCpuSeconds(Number(entry)));
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return out;
+}
+
+/** CPU seconds the processes of `after` used since `before` (all of it for those started since). */
+function cpuSince(before: ReadonlyMap<number, number>, after: ReadonlyMap<number, number>): number {
+  let sum = 0;
+  for (const [pid, cpu] of after) sum += cpu - (before.get(pid) ?? 0);
+  return sum;
 }
 
 /** The environment without anything Doppel would read, so the caller's shell cannot skew a run. */
@@ -158,18 +184,25 @@ function machineJiffies(): { busy: number; total: number } {
   return { busy: total - (v[3] ?? 0) - (v[4] ?? 0), total };
 }
 
-/** runLoad, plus the CPU time `server` spent meanwhile and how busy the whole machine was. */
-export async function runLoadOn(server: RunningServer, spec: LoadSpec): Promise<LoadResult> {
+/**
+ * runLoad, plus the CPU time `server` spent meanwhile and how busy the whole machine was; with
+ * `database`, also the CPU time of the database server's processes (`localPostgresCpu`).
+ */
+export async function runLoadOn(server: RunningServer, spec: LoadSpec, database?: () => ReadonlyMap<number, number>): Promise<LoadResult> {
   const before = server.cpuSeconds();
+  const db0 = database?.();
   const m0 = machineJiffies();
   const r = await runLoad(spec);
   const cpu = server.cpuSeconds() - before;
+  const dbCpu = database === undefined || db0 === undefined ? undefined : cpuSince(db0, database());
   const m1 = machineJiffies();
   const answered = r.ok + r.non2xx;
+  const perRequest = (seconds: number): number => (answered === 0 ? 0 : Math.round((seconds / answered) * 1e7) / 10);
   return {
     ...r,
     serverCpuSeconds: Math.round(cpu * 100) / 100,
-    serverCpuMicrosPerRequest: answered === 0 ? 0 : Math.round((cpu / answered) * 1e7) / 10,
+    serverCpuMicrosPerRequest: perRequest(cpu),
+    ...(dbCpu === undefined ? {} : { databaseCpuSeconds: Math.round(dbCpu * 100) / 100, databaseCpuMicrosPerRequest: perRequest(dbCpu) }),
     machineBusyPercent: m1.total === m0.total ? 0 : Math.round(((m1.busy - m0.busy) / (m1.total - m0.total)) * 100),
   };
 }

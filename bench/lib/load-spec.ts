@@ -62,6 +62,12 @@ export interface LoadResult {
   readonly serverCpuSeconds?: number;
   /** serverCpuSeconds per answered request, in microseconds: far less noisy than the rates. */
   readonly serverCpuMicrosPerRequest?: number;
+  /**
+   * Filled in by the runner for a PostgreSQL server on this machine: CPU time of all its processes
+   * during the phase, and that per answered request in microseconds.
+   */
+  readonly databaseCpuSeconds?: number;
+  readonly databaseCpuMicrosPerRequest?: number;
   /** How busy all the machine's cores were meanwhile (100 = every core, whoever used it). */
   readonly machineBusyPercent?: number;
 }

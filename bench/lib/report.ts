@@ -48,17 +48,20 @@ export interface Series {
   readonly minOkPerSecond: number;
   readonly maxOkPerSecond: number;
   readonly medianServerCpuMicrosPerRequest?: number;
+  readonly medianDatabaseCpuMicrosPerRequest?: number;
 }
 
 export function series(rounds: readonly LoadResult[]): Series {
   const rates = rounds.map((r) => r.okPerSecond);
   const cpu = rounds.flatMap((r) => (r.serverCpuMicrosPerRequest === undefined ? [] : [r.serverCpuMicrosPerRequest]));
+  const dbCpu = rounds.flatMap((r) => (r.databaseCpuMicrosPerRequest === undefined ? [] : [r.databaseCpuMicrosPerRequest]));
   return {
     rounds,
     medianOkPerSecond: Math.round(median(rates)),
     minOkPerSecond: Math.round(Math.min(...rates)),
     maxOkPerSecond: Math.round(Math.max(...rates)),
     ...(cpu.length === 0 ? {} : { medianServerCpuMicrosPerRequest: median(cpu) }),
+    ...(dbCpu.length === 0 ? {} : { medianDatabaseCpuMicrosPerRequest: median(dbCpu) }),
   };
 }
 
@@ -71,6 +74,9 @@ export function describeLoad(label: string, r: LoadResult): string {
   if (r.sendLatencyMs !== undefined) details.push(`from send p50 ${r.sendLatencyMs.p50} ms, p99 ${r.sendLatencyMs.p99} ms`);
   if (r.serverCpuMicrosPerRequest !== undefined && r.serverCpuSeconds !== undefined) {
     details.push(`server ${r.serverCpuMicrosPerRequest} µs CPU/request, ${Math.round((r.serverCpuSeconds / r.durationSeconds) * 100)}% of a core`);
+  }
+  if (r.databaseCpuMicrosPerRequest !== undefined && r.databaseCpuSeconds !== undefined) {
+    details.push(`database ${r.databaseCpuMicrosPerRequest} µs CPU/request, ${Math.round((r.databaseCpuSeconds / r.durationSeconds) * 100)}% of a core`);
   }
   if (r.loaderCpuSeconds !== undefined) details.push(`load generator ${Math.round((r.loaderCpuSeconds / r.durationSeconds) * 100)}% of a core`);
   if (r.machineBusyPercent !== undefined) details.push(`machine ${r.machineBusyPercent}% busy`);
