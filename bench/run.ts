@@ -46,7 +46,8 @@ function usage(): string {
   --postgres-url URL        default ${DEFAULT_POSTGRES_URL} (BENCH_POSTGRES_URL); loopback only
   --revision REV            measure a committed revision (git archive to a temporary directory)
                             instead of the working tree
-  --against REV             startup: also start revision REV, alternating with the measured one
+  --against REV             startup and writes: also start revision REV, alternating with the measured
+                            one (writes: on a store of its own; the median of per-round ratios)
   --compare-index           writes: a second server with the search index off (DOPPEL_SEARCH_INDEX=false),
                             rounds alternating, and the ratio of the two
   --cpu-prof                run the measured server under node --cpu-prof and summarise the profile

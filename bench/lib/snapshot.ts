@@ -10,7 +10,7 @@ import { onCleanup } from './cleanup.ts';
 
 export interface ServerSource {
   readonly dir: string;
-  /** Commit (short) and whether src/ has uncommitted changes, e.g. `ee14faa` or `ee14faa+changes`. */
+  /** Commit (short) and whether what it runs has uncommitted changes, e.g. `ee14faa` or `ee14faa+changes`. */
   readonly revision: string;
 }
 
@@ -22,7 +22,9 @@ function git(repo: string, args: readonly string[]): string {
 export function workingTree(repo: string): ServerSource {
   try {
     const head = git(repo, ['rev-parse', '--short', 'HEAD']);
-    const dirty = git(repo, ['status', '--porcelain', '--', 'src']) !== '';
+    // What a revision's export holds (exportRevision): a change to the start script's flags or to
+    // the allocator settings changes the server measured as much as one to src/ does.
+    const dirty = git(repo, ['status', '--porcelain', '--', 'src', 'package.json', 'tsconfig.json', 'tsconfig.build.json', 'scripts']) !== '';
     return { dir: repo, revision: dirty ? `${head}+changes` : head };
   } catch {
     return { dir: repo, revision: 'unknown' };

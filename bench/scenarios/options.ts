@@ -23,7 +23,7 @@ export interface BenchOptions {
   readonly cpuProfDir: string | undefined;
   /** Writes: also run a server with the search index off, rounds alternating, and report the ratio. */
   readonly compareIndex: boolean;
-  /** Startup: a revision started too, alternating with the measured one. */
+  /** Startup and writes: a revision started too, alternating with the measured one. */
   readonly against: string | undefined;
   /** Things for the search scenario; undefined: 100,000 on PGlite, 1,000,000 on PostgreSQL. */
   readonly searchThings: number | undefined;
