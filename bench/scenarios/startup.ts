@@ -15,7 +15,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cleanEnv, freePort, readMemory } from '../lib/children.ts';
+import { cleanEnv, freePort, readMemory, REPO_ROOT } from '../lib/children.ts';
 import { onCleanup } from '../lib/cleanup.ts';
 import { buildCompiledTree, serverEnvFromShell, startScriptFlags } from '../lib/doppel.ts';
 import { machine, median, printGoals, type Goal } from '../lib/report.ts';
@@ -152,7 +152,7 @@ const show = (starts: readonly Start[]): string => starts.map((s) => `${s.ms} ms
 export async function startupScenario(o: BenchOptions): Promise<object> {
   const started = machine();
   const sources = [{ label: 'measured', source: o.server }];
-  if (o.against !== undefined) sources.push({ label: 'against', source: await exportRevision(o.server.dir, o.against) });
+  if (o.against !== undefined) sources.push({ label: 'against', source: await exportRevision(REPO_ROOT, o.against) });
   const base = await mkdtemp(join(tmpdir(), 'doppel-bench-startup-'));
   onCleanup(`start-up data ${base}`, () => rm(base, { recursive: true, force: true }));
   const targets: Target[] = sources.map(({ label, source }) => ({ label, source, command: startCommand(source.dir), templateDir: join(base, `templates-${label}`), fresh: [], spare: [], existing: [] }));
