@@ -140,7 +140,7 @@ export function decideAction(state: StoredEntity, cmd: PolicyActionCommand, chan
   }
   const bytes = jsonByteLength(data);
   if (bytes > ctx.maxPolicyBytes) throw new DittoError('policies:policy.toolarge', { actualKb: Math.ceil(bytes / 1024), maxKb: Math.floor(ctx.maxPolicyBytes / 1024) });
-  return { event, next: { ...state, revision, modified: ctx.now, data } };
+  return { event, next: { type: 'policy', id: state.id, revision, created: state.created, modified: ctx.now, deleted: state.deleted, data } };
 }
 
 function policyHasSubject(state: StoredEntity, label: string, id: string): boolean {

@@ -94,5 +94,5 @@ export function decideSweep(state: StoredEntity, nowMs: number, timestamp: strin
     for (const s of removed) byLabel.set(s.label, [...(byLabel.get(s.label) ?? []), s.subjectId]);
     event = { ...base, type: 'policies.events:subjectsDeletedPartially', path: '/', value: Object.fromEntries(byLabel) };
   }
-  return { event, next: { ...state, revision, modified: timestamp, data }, removed };
+  return { event, next: { type: 'policy', id: state.id, revision, created: state.created, modified: timestamp, deleted: false, data }, removed };
 }

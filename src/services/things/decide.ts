@@ -164,5 +164,5 @@ export function evolve(state: StoredEntity | undefined, event: ThingEvent): Stor
     default:
       data = orderThing(setAt(base.data, path, event.value ?? null));
   }
-  return { ...base, revision: event.revision, modified: event.timestamp, deleted: false, data };
+  return { type: 'thing', id: base.id, revision: event.revision, created: base.created, modified: event.timestamp, deleted: false, data };
 }
