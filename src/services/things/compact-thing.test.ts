@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { JsonObject } from '../../model/json.ts';
 import type { StoredEntity } from '../../ports/store.ts';
-import { CompactThing, leadingPolicyId, PARSED_THINGS } from './compact-thing.ts';
+import { afterLeadingIds, CompactThing, leadingPolicyId, PARSED_THINGS } from './compact-thing.ts';
 
 function state(n: number, deleted = false): StoredEntity {
   const id = `ns:thing-${n}`;
@@ -93,4 +93,33 @@ test('the policy ID read off a thing text is the one JSON.parse finds, for any I
   assert.equal(leadingPolicyId('{"thingId":"a","policyId":7}'), undefined);
   assert.equal(leadingPolicyId('{"thingId":7,"policyId":"p"}'), undefined);
   assert.equal(leadingPolicyId('{"thingId":"a","policyId":"p'), undefined, 'a text cut short');
+});
+
+test('a compact thing gives back its exact text and data whatever its IDs, with or without the text loaded', () => {
+  fc.assert(
+    fc.property(fc.string({ unit: 'grapheme' }), fc.option(fc.string({ unit: 'binary' }), { nil: undefined }), fc.boolean(), fc.dictionary(fc.string(), fc.jsonValue(), { maxKeys: 3 }), fc.boolean(), (id, otherPolicyId, samePolicy, rest, loaded) => {
+      const policyId = samePolicy ? id : otherPolicyId;
+      const data = (policyId === undefined ? { thingId: id, ...rest } : { thingId: id, policyId, ...rest }) as JsonObject;
+      const text = JSON.stringify(data);
+      const s: StoredEntity = { type: 'thing', id, revision: 1, created: 'c', modified: 'm', deleted: false, data, ...(loaded ? { dataText: text } : {}) };
+      const t = new CompactThing(s);
+      const leads = Object.keys(data)[0] === 'thingId';
+      assert.equal(t.text, leads ? text : undefined);
+      assert.deepEqual(t.data, JSON.parse(text));
+    }),
+  );
+});
+
+test('the text after the leading IDs is cut only where both IDs are written as they are', () => {
+  assert.equal(afterLeadingIds('{"thingId":"ns:a","policyId":"ns:a","attributes":{}}', 'ns:a', 'ns:a'), ',"attributes":{}}');
+  assert.equal(afterLeadingIds('{"thingId":"ns:a","policyId":"ns:p"}', 'ns:a', 'ns:p'), '}');
+  assert.equal(afterLeadingIds('{"thingId":"ns:a","policyId":"ns:p"}', 'ns:a', 'ns:q'), undefined);
+  assert.equal(afterLeadingIds('{"thingId":"ns:a","policyId":"ns:p"}', 'ns:a', undefined), undefined);
+  assert.equal(afterLeadingIds('{"thingId":"ns:a","policyId":"ns:pp"}', 'ns:a', 'ns:p'), undefined, 'a longer ID');
+  const quoted = JSON.stringify({ thingId: 'ns:"a"', policyId: 'ns:p', x: 1 });
+  assert.equal(afterLeadingIds(quoted, 'ns:"a"', 'ns:p'), undefined, 'an ID that JSON escapes');
+  // A thing whose IDs lead answers with the whole text, rebuilt from the part kept.
+  const s: StoredEntity = { type: 'thing', id: 'ns:a', revision: 1, created: 'c', modified: 'm', deleted: false, data: { thingId: 'ns:a', policyId: 'ns:a' } };
+  assert.equal(new CompactThing(s).text, '{"thingId":"ns:a","policyId":"ns:a"}');
+  assert.deepEqual(new CompactThing(s).data, s.data);
 });

@@ -31,8 +31,8 @@ function policyIdOf(state: StoredEntity): string | undefined {
  * from the stored thing, or the state keeps no text.
  */
 function wholeThingText(state: StoredEntity, enforcer: PolicyEnforcer, subjects: readonly string[]): string | undefined {
-  if (!(state instanceof CompactThing) || state.text === undefined) return undefined;
-  return enforcer.hasUnrestricted('thing', [], subjects, READ) ? state.text : undefined;
+  if (!(state instanceof CompactThing) || !enforcer.hasUnrestricted('thing', [], subjects, READ)) return undefined;
+  return state.text;
 }
 
 /** A result whose `value` is parsed only when read (a getter: see ThingCommandResult). */
