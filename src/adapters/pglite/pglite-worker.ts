@@ -2,6 +2,8 @@
 // that calls it; here that thread is not the server's, so the server goes on parsing requests and
 // answering reads from its caches while a statement runs (openPgliteClient starts this thread).
 
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { SqlQueryable, StoreLogger } from '../sql/client.ts';
 import { openLocalPglite, type LocalPglite } from './local-pglite.ts';
@@ -95,8 +97,23 @@ port.on('message', (req: Request) => {
   if (db !== undefined) void handle(db, req);
   else post({ kind: 'error', id: req.id, error: toWire(new Error('the embedded database is not open yet')) });
 });
+/**
+ * One full collection of this thread's heap, once the database is open. Opening leaves large
+ * buffers behind as garbage: the WASM file as read (8.7 MiB; V8 keeps its own copy of the code),
+ * and on a first start the template the data directory was made from. They live outside the
+ * heap, and this thread allocates too little afterwards for V8 to collect its old generation, so
+ * without this they stayed resident for as long as the server ran. `--expose-gc` set at run time
+ * applies to contexts created after it, so a new `node:vm` context hands out `gc`; that context
+ * runs only the word `gc` (as src/app/heap-trim.ts does for the server's thread).
+ */
+function collectStartGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
 try {
   db = await openLocalPglite({ dataDir: start.dataDir, templateDir: start.templateDir, sharedBuffers: start.sharedBuffers, logger });
+  collectStartGarbage();
   post({ kind: 'ready' });
 } catch (e) {
   post({ kind: 'failed', error: toWire(e) });
