@@ -76,8 +76,8 @@ export function afterLeadingIds(text: string, thingId: string, policyId: string 
  * A cached thing state that keeps its JSON as one string: a thing's objects cost about a third
  * more than its text (a benchmark thing of 317 characters: 9 objects, 5 strings and a number,
  * ~450 bytes against ~330), and a server caches up to 200,000 of them. The leading `thingId` and
- * `policyId` members are left out of the kept string when the thing holds both IDs anyway (a
- * quarter of the benchmark thing's text, ~7 MiB for 100,000 things) and put back when the text is
+ * `policyId` members are left out of the kept string when the thing holds both IDs anyway (about
+ * a fifth of the benchmark thing's text, ~6 MiB for 100,000 things) and put back when the text is
  * asked for. `data` parses the text when asked and keeps the result while the thing is among the
  * PARSED_THINGS most recently parsed, so a hot thing is parsed once and the accesses of one
  * request see the same objects unless thousands of other things are parsed meanwhile (nothing
